@@ -1,0 +1,179 @@
+//! The composition root: a [`Hearth`] handle opens a vault and serves every use case; the CLI
+//! and the desktop shell are thin layers over it.
+//!
+//! [`Session`] is what a long-running front end holds: the vault path and, once created or
+//! unlocked, the [`Hearth`] handle; it reports status and hands out the handle or a clear
+//! "locked" error.
+//!
+//! ```
+//! use hearth_api::NewPatient;
+//! use hearth_core::{Hearth, HearthOptions};
+//! # fn main() -> Result<(), hearth_core::CoreError> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("clinic.hearth");
+//! let opts = HearthOptions::default().insecure_fast_kdf_for_tests();
+//! let hearth = Hearth::create(&path, "correct horse battery", opts)?;
+//! let ada = hearth.add_patient(NewPatient { name: "Ada Lovelace".into(), ..Default::default() })?;
+//! assert_eq!(hearth.patient(&ada.id)?.fields.name, "Ada Lovelace");
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod patients;
+mod session;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use hearth_vault::{Clock, KdfParams, Passphrase, Vault, VaultOptions};
+
+pub use error::CoreError;
+pub use session::Session;
+
+/// Shorthand.
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+/// The shortest passphrase accepted for a new vault or a passphrase change.
+pub const MIN_PASSPHRASE_CHARS: usize = 8;
+
+/// How Hearth opens its vault.
+#[derive(Debug, Clone, Default)]
+pub struct HearthOptions {
+    vault: VaultOptions,
+}
+
+impl HearthOptions {
+    /// Lock after this long without use (`None`: only when asked).
+    pub fn idle_lock(mut self, idle: Option<Duration>) -> Self {
+        self.vault = self.vault.with_idle_lock(idle);
+        self
+    }
+
+    /// Use this clock (tests use a manual one).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.vault = self.vault.with_clock(clock);
+        self
+    }
+
+    /// Cheap key derivation: for tests only, a vault made so falls to guessing.
+    pub fn insecure_fast_kdf_for_tests(mut self) -> Self {
+        self.vault = self.vault.with_kdf(KdfParams::INSECURE_FOR_TESTS);
+        self
+    }
+
+    /// The idle period in force.
+    pub fn idle_lock_period(&self) -> Option<Duration> {
+        self.vault.idle_lock()
+    }
+}
+
+/// Where a vault lives by default: the platform's data folder (e.g.
+/// `~/.local/share/hearth/vault.hearth` on Linux).
+pub fn default_vault_path() -> Result<PathBuf> {
+    directories::ProjectDirs::from("app", "hearth", "hearth")
+        .map(|d| d.data_dir().join("vault.hearth"))
+        .ok_or(CoreError::NoHome)
+}
+
+fn check_new_passphrase(p: &str) -> Result<()> {
+    if p.chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(CoreError::WeakPassphrase);
+    }
+    Ok(())
+}
+
+/// An open vault and the use cases over it. Cheap to clone; safe to share between threads.
+#[derive(Clone, Debug)]
+pub struct Hearth {
+    inner: Arc<Mutex<Vault>>,
+}
+
+impl Hearth {
+    /// Create a new vault at `path` and return it unlocked.
+    pub fn create(path: &Path, passphrase: &str, opts: HearthOptions) -> Result<Self> {
+        check_new_passphrase(passphrase)?;
+        let vault = Vault::create(path, &Passphrase::new(passphrase), opts.vault)?;
+        Ok(Self::wrap(vault))
+    }
+
+    /// Open an existing vault, locked.
+    pub fn open(path: &Path, opts: HearthOptions) -> Result<Self> {
+        Ok(Self::wrap(Vault::open(path, opts.vault)?))
+    }
+
+    /// Open and unlock in one step (the CLI's way).
+    pub fn open_unlocked(path: &Path, passphrase: &str, opts: HearthOptions) -> Result<Self> {
+        let h = Self::open(path, opts)?;
+        h.unlock(passphrase)?;
+        Ok(h)
+    }
+
+    fn wrap(vault: Vault) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(vault)),
+        }
+    }
+
+    /// The vault, even if a thread panicked while holding it (the vault's state stays
+    /// consistent: every write is one SQLite transaction).
+    fn vault(&self) -> MutexGuard<'_, Vault> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Unlock with the passphrase; a wrong one changes nothing.
+    pub fn unlock(&self, passphrase: &str) -> Result<()> {
+        Ok(self.vault().unlock(&Passphrase::new(passphrase))?)
+    }
+
+    /// Wipe the keys from memory.
+    pub fn lock(&self) {
+        self.vault().lock();
+    }
+
+    /// Locked, by request or by the idle timer. Checking does not count as use.
+    pub fn is_locked(&self) -> bool {
+        self.vault().is_locked()
+    }
+
+    /// The vault file.
+    pub fn path(&self) -> PathBuf {
+        self.vault().path().to_path_buf()
+    }
+
+    /// Change the passphrase (the records are not rewritten).
+    pub fn change_passphrase(&self, old: &str, new: &str) -> Result<()> {
+        check_new_passphrase(new)?;
+        Ok(self
+            .vault()
+            .change_passphrase(&Passphrase::new(old), &Passphrase::new(new))?)
+    }
+
+    /// Close the vault file, reporting errors. Fails if other clones of this handle are alive.
+    pub fn close(self) -> Result<()> {
+        match Arc::try_unwrap(self.inner) {
+            Ok(m) => Ok(m.into_inner().unwrap_or_else(|p| p.into_inner()).close()?),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_passphrases_are_refused_before_touching_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v");
+        let e = Hearth::create(&path, "short", HearthOptions::default()).unwrap_err();
+        assert!(matches!(e, CoreError::WeakPassphrase));
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn default_path_is_in_a_data_folder() {
+        let p = default_vault_path().unwrap();
+        assert!(p.ends_with("vault.hearth"));
+    }
+}
