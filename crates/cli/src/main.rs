@@ -1,1 +1,327 @@
-fn main(){}
+//! `hearth`: the headless Hearth binary over hearth-core, for scripts, tests and people at a
+//! terminal. Each invocation unlocks the vault, does one thing and closes it (nothing stays
+//! unlocked between invocations).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context};
+use clap::{Args, Parser, Subcommand};
+use hearth_api::{ErrorKind, NewPatient, Patient, PatientPatch, PatientRow};
+use hearth_core::{CoreError, Hearth, HearthOptions};
+use zeroize::Zeroizing;
+
+#[derive(Parser)]
+#[command(
+    name = "hearth",
+    version,
+    about = "Hearth: encrypted clinical records on this device",
+    after_help = "Passphrase: asked at the terminal, or for scripts from --passphrase-file or HEARTH_PASSPHRASE.\n\
+Exit codes: 0 ok, 1 error, 2 usage, 3 wrong passphrase, 4 no vault / not a vault / newer vault, 5 integrity error, 6 invalid input, 7 not found."
+)]
+struct Cli {
+    /// The vault file [default: the platform data folder, e.g. ~/.local/share/hearth/vault.hearth]
+    #[arg(long, global = true, env = "HEARTH_VAULT")]
+    vault: Option<PathBuf>,
+    /// Read the passphrase from this file (first line) instead of asking.
+    #[arg(long, global = true, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new vault.
+    Init,
+    /// Change the vault's passphrase (new one from --new-passphrase-file, HEARTH_NEW_PASSPHRASE or a prompt).
+    Passwd {
+        /// Read the new passphrase from this file.
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Where the vault is and whether it exists.
+    Status,
+    /// Patients.
+    #[command(subcommand)]
+    Patient(PatientCmd),
+}
+
+#[derive(Subcommand)]
+enum PatientCmd {
+    /// Add a patient.
+    Add(PatientFields),
+    /// List patients by name.
+    List,
+    /// Show one patient.
+    Show {
+        /// Patient id (from `list`).
+        id: String,
+    },
+    /// Change fields of a patient (only the ones given).
+    Edit {
+        /// Patient id.
+        id: String,
+        #[command(flatten)]
+        fields: PatientFields,
+    },
+    /// A patient's change history.
+    History {
+        /// Patient id.
+        id: String,
+    },
+}
+
+#[derive(Args, Default)]
+struct PatientFields {
+    /// Full name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Date of birth, YYYY-MM-DD.
+    #[arg(long)]
+    dob: Option<String>,
+    /// Pronouns, e.g. she/her.
+    #[arg(long)]
+    pronouns: Option<String>,
+    /// Phone number.
+    #[arg(long)]
+    phone: Option<String>,
+    /// E-mail address.
+    #[arg(long)]
+    email: Option<String>,
+    /// Postal address.
+    #[arg(long)]
+    address: Option<String>,
+    /// Notes.
+    #[arg(long)]
+    notes: Option<String>,
+}
+
+impl PatientFields {
+    fn into_patch(self) -> PatientPatch {
+        PatientPatch {
+            name: self.name,
+            date_of_birth: self.dob,
+            pronouns: self.pronouns,
+            phone: self.phone,
+            email: self.email,
+            address: self.address,
+            notes: self.notes,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HEARTH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = match e.downcast_ref::<CoreError>().map(CoreError::kind) {
+                Some(ErrorKind::WrongPassphrase) => 3,
+                Some(ErrorKind::NoVault | ErrorKind::NotAVault | ErrorKind::NewerSchema) => 4,
+                Some(ErrorKind::Integrity) => 5,
+                Some(ErrorKind::InvalidInput) => 6,
+                Some(ErrorKind::NotFound) => 7,
+                _ => 1,
+            };
+            let msg = match e.downcast_ref::<CoreError>() {
+                Some(c) => c.message(),
+                None => format!("{e:#}"),
+            };
+            eprintln!("hearth: {msg}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// A passphrase from a file, an environment variable or the terminal.
+fn passphrase(file: Option<&Path>, env: &str, prompt: &str, confirm: bool) -> anyhow::Result<Zeroizing<String>> {
+    if let Some(f) = file {
+        let text = Zeroizing::new(
+            std::fs::read_to_string(f).with_context(|| format!("could not read the passphrase file {}", f.display()))?,
+        );
+        let line = text.lines().next().unwrap_or_default();
+        return Ok(Zeroizing::new(line.to_string()));
+    }
+    if let Ok(p) = std::env::var(env) {
+        return Ok(Zeroizing::new(p));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(anyhow!(
+            "no passphrase given: this is not a terminal, so use --passphrase-file FILE or {env}"
+        ));
+    }
+    let p = Zeroizing::new(rpassword::prompt_password(prompt).context("could not read the passphrase")?);
+    if confirm {
+        let again = Zeroizing::new(rpassword::prompt_password("Repeat it: ").context("could not read the passphrase")?);
+        if *again != *p {
+            return Err(anyhow!("the two passphrases differ; nothing was changed"));
+        }
+    }
+    Ok(p)
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let path = match cli.vault {
+        Some(p) => p,
+        None => hearth_core::default_vault_path()?,
+    };
+    let pass_file = cli.passphrase_file.as_deref();
+    let opts = HearthOptions::default().idle_lock(None);
+    let unlocked = |opts: HearthOptions| -> anyhow::Result<Hearth> {
+        // Check the file before asking for a passphrase.
+        let h = Hearth::open(&path, opts)?;
+        let p = passphrase(pass_file, "HEARTH_PASSPHRASE", "Vault passphrase: ", false)?;
+        h.unlock(&p)?;
+        Ok(h)
+    };
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Init => {
+            if path.exists() {
+                return Err(CoreError::Vault(hearth_vault_exists(&path)).into());
+            }
+            let p = passphrase(pass_file, "HEARTH_PASSPHRASE", "New vault passphrase: ", true)?;
+            Hearth::create(&path, &p, opts)?.close()?;
+            writeln!(out, "created vault {}", path.display())?;
+        }
+        Command::Passwd { new_passphrase_file } => {
+            let h = Hearth::open(&path, opts)?;
+            let old = passphrase(pass_file, "HEARTH_PASSPHRASE", "Current passphrase: ", false)?;
+            let new = passphrase(new_passphrase_file.as_deref(), "HEARTH_NEW_PASSPHRASE", "New passphrase: ", true)?;
+            h.change_passphrase(&old, &new)?;
+            writeln!(out, "passphrase changed")?;
+        }
+        Command::Status => {
+            let exists = path.exists();
+            if cli.json {
+                writeln!(out, "{}", serde_json::json!({"path": path, "exists": exists}))?;
+            } else {
+                writeln!(out, "vault: {}\nexists: {}", path.display(), if exists { "yes" } else { "no (run `hearth init`)" })?;
+            }
+        }
+        Command::Patient(cmd) => {
+            let h = unlocked(opts)?;
+            match cmd {
+                PatientCmd::Add(fields) => {
+                    let patch = fields.into_patch();
+                    let p = h.add_patient(NewPatient {
+                        name: patch.name.unwrap_or_default(),
+                        date_of_birth: patch.date_of_birth.unwrap_or_default(),
+                        pronouns: patch.pronouns.unwrap_or_default(),
+                        phone: patch.phone.unwrap_or_default(),
+                        email: patch.email.unwrap_or_default(),
+                        address: patch.address.unwrap_or_default(),
+                        notes: patch.notes.unwrap_or_default(),
+                    })?;
+                    if cli.json {
+                        writeln!(out, "{}", serde_json::to_string_pretty(&p)?)?;
+                    } else {
+                        writeln!(out, "added {} ({})", p.fields.name, p.id)?;
+                    }
+                }
+                PatientCmd::List => {
+                    let rows = h.patients()?;
+                    if cli.json {
+                        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+                    } else {
+                        print_rows(&mut out, &rows)?;
+                    }
+                }
+                PatientCmd::Show { id } => {
+                    let p = h.patient(&id)?;
+                    if cli.json {
+                        writeln!(out, "{}", serde_json::to_string_pretty(&p)?)?;
+                    } else {
+                        print_patient(&mut out, &p)?;
+                    }
+                }
+                PatientCmd::Edit { id, fields } => {
+                    let patch = fields.into_patch();
+                    if patch.is_empty() {
+                        return Err(anyhow!("nothing to change: give at least one field, e.g. --pronouns they/them"));
+                    }
+                    let p = h.edit_patient(&id, patch)?;
+                    if cli.json {
+                        writeln!(out, "{}", serde_json::to_string_pretty(&p)?)?;
+                    } else {
+                        writeln!(out, "saved {} ({})", p.fields.name, p.id)?;
+                    }
+                }
+                PatientCmd::History { id } => {
+                    let hist = h.patient_history(&id)?;
+                    if cli.json {
+                        writeln!(out, "{}", serde_json::to_string_pretty(&hist)?)?;
+                    } else {
+                        for e in hist {
+                            writeln!(out, "{}  device {}  {}", e.time, e.device.get(..8).unwrap_or(&e.device), e.summary)?;
+                        }
+                    }
+                }
+            }
+            h.close()?;
+        }
+    }
+    Ok(())
+}
+
+fn hearth_vault_exists(path: &Path) -> hearth_core::VaultError {
+    hearth_core::VaultError::AlreadyExists { path: path.into() }
+}
+
+fn print_rows(out: &mut impl Write, rows: &[PatientRow]) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        writeln!(out, "no patients yet (add one with `hearth patient add --name ...`)")?;
+    }
+    for r in rows {
+        match r {
+            PatientRow::Ok { id, name, date_of_birth, pronouns } => {
+                writeln!(out, "{id}  {name:<30} {date_of_birth:<10} {pronouns}")?;
+            }
+            PatientRow::Unreadable { id, message } => writeln!(out, "{id}  UNREADABLE: {message}")?,
+        }
+    }
+    Ok(())
+}
+
+fn print_patient(out: &mut impl Write, p: &Patient) -> anyhow::Result<()> {
+    let f = &p.fields;
+    for (label, v) in [
+        ("id", &p.id),
+        ("name", &f.name),
+        ("date of birth", &f.date_of_birth),
+        ("pronouns", &f.pronouns),
+        ("phone", &f.phone),
+        ("email", &f.email),
+        ("address", &f.address),
+        ("created", &p.created_at),
+        ("updated", &p.updated_at),
+    ] {
+        writeln!(out, "{label:<14} {v}")?;
+    }
+    if !f.notes.is_empty() {
+        writeln!(out, "notes\n{}", f.notes)?;
+    }
+    Ok(())
+}

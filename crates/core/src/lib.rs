@@ -29,6 +29,7 @@ use std::time::Duration;
 use hearth_vault::{Clock, KdfParams, Passphrase, Vault, VaultOptions};
 
 pub use error::CoreError;
+pub use hearth_vault::VaultError;
 pub use session::Session;
 
 /// Shorthand.

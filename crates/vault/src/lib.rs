@@ -34,6 +34,7 @@ mod clock;
 mod crypto;
 mod error;
 mod schema;
+pub mod soak;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -322,8 +323,14 @@ struct Row {
     updated_at: i64,
 }
 
-const SELECT_ROW: &str =
-    "SELECT id, kind, key_id, format, nonce, ciphertext, created_at, updated_at FROM records";
+macro_rules! select_row {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, kind, key_id, format, nonce, ciphertext, created_at, updated_at FROM records ",
+            $where
+        )
+    };
+}
 
 impl Row {
     fn from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
@@ -730,7 +737,7 @@ impl Vault {
         } = self;
         let u = unlocked.as_mut().ok_or(VaultError::Locked)?;
         let mut stmt = conn
-            .prepare_cached(&format!("{SELECT_ROW} WHERE kind = ?1 ORDER BY created_at, id"))
+            .prepare_cached(select_row!("WHERE kind = ?1 ORDER BY created_at, id"))
             .map_err(VaultError::sqlite("reading records"))?;
         let rows = stmt
             .query_map([kind], Row::from_sql)
@@ -806,7 +813,7 @@ fn read_header(conn: &Connection) -> Result<Header> {
 }
 
 fn read_row(conn: &Connection, id: &RecordId) -> Result<Row> {
-    conn.prepare_cached(&format!("{SELECT_ROW} WHERE id = ?1"))
+    conn.prepare_cached(select_row!("WHERE id = ?1"))
         .and_then(|mut s| s.query_row([id.as_str()], Row::from_sql).optional())
         .map_err(VaultError::sqlite("reading a record"))?
         .ok_or_else(|| VaultError::NotFound { id: id.to_string() })
@@ -836,25 +843,35 @@ fn data_cipher<'u>(
 }
 
 fn open_row(conn: &Connection, header: &Header, u: &mut Unlocked, row: Row) -> Result<Record> {
+    let Row {
+        id,
+        kind,
+        key_id,
+        format,
+        nonce,
+        ciphertext,
+        created_at,
+        updated_at,
+    } = row;
     let integrity = |what| VaultError::Integrity {
-        id: row.id.clone(),
+        id: id.clone(),
         what,
     };
-    let key_id = KeyId::new(row.key_id.clone()).map_err(|_| integrity("its key id is malformed"))?;
-    let cipher = data_cipher(conn, header, u, &key_id).map_err(integrity)?;
-    let aad = header.record_aad(row.format, &row.id, &row.kind, &row.key_id);
-    let plaintext = crypto::open(cipher, &row.nonce, &aad, &row.ciphertext)
-        .map_err(|_| integrity("its ciphertext, nonce or place does not authenticate"))?;
-    if row.format != RECORD_FORMAT {
+    if format != RECORD_FORMAT {
         return Err(integrity("unknown record format"));
     }
+    let aad = header.record_aad(format, &id, &kind, &key_id);
+    let key_id = KeyId::new(key_id).map_err(|_| integrity("its key id is malformed"))?;
+    let cipher = data_cipher(conn, header, u, &key_id).map_err(integrity)?;
+    let plaintext = crypto::open(cipher, &nonce, &aad, &ciphertext)
+        .map_err(|_| integrity("its ciphertext, nonce or place does not authenticate"))?;
     Ok(Record {
-        id: RecordId::new(row.id.clone()).map_err(|_| integrity("its id is malformed"))?,
-        kind: row.kind,
+        id: RecordId::new(id.clone()).map_err(|_| integrity("its id is malformed"))?,
+        kind,
         key_id,
         plaintext,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
+        created_at,
+        updated_at,
     })
 }
 

@@ -1,0 +1,185 @@
+//! The `hearth` binary end to end: init, patients, passphrase change, and refusals.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Env {
+    dir: tempfile::TempDir,
+    vault: PathBuf,
+    pass: PathBuf,
+}
+
+impl Env {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault").join("clinic.hearth");
+        let pass = dir.path().join("pass.txt");
+        std::fs::write(&pass, "correct horse battery staple\n").unwrap();
+        Self { dir, vault, pass }
+    }
+
+    fn hearth(&self, args: &[&str]) -> Output {
+        self.hearth_with(args, &self.pass)
+    }
+
+    fn hearth_with(&self, args: &[&str], pass: &Path) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_hearth"))
+            .arg("--vault")
+            .arg(&self.vault)
+            .arg("--passphrase-file")
+            .arg(pass)
+            .args(args)
+            .env_remove("HEARTH_PASSPHRASE")
+            .env_remove("HEARTH_VAULT")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.hearth(args);
+        assert!(o.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&a)).unwrap()
+    }
+}
+
+fn fails(o: &Output, code: i32, needle: &str) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+    assert!(err.contains(needle), "expected {needle:?} in: {err}");
+}
+
+const MARKERS: [&str; 4] = [
+    "Zelda-Q-Marker-91824",
+    "Marker-Pronoun-ze-zir-5531",
+    "marker.email.7734@example.org",
+    "Notes-Marker-sleep-and-work-stress-4410",
+];
+
+#[test]
+fn a_day_with_the_cli() {
+    let env = Env::new();
+    assert!(env.ok(&["init"]).contains("created vault"));
+    let a = env.json(&[
+        "patient", "add", "--name", MARKERS[0], "--dob", "1984-03-07", "--pronouns", MARKERS[1],
+        "--email", MARKERS[2], "--notes", MARKERS[3],
+    ]);
+    let b = env.json(&["patient", "add", "--name", "Bea Second", "--phone", "+1 555 0100"]);
+    let list = env.json(&["patient", "list"]);
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["Bea Second", MARKERS[0]]);
+    assert!(list.as_array().unwrap().iter().all(|r| r["status"] == "ok"));
+
+    let id = a["id"].as_str().unwrap();
+    let shown = env.json(&["patient", "show", id]);
+    assert_eq!(shown["date_of_birth"], "1984-03-07");
+    assert_eq!(shown["notes"], MARKERS[3]);
+    let human = env.ok(&["patient", "show", id]);
+    assert!(human.contains("date of birth  1984-03-07"), "{human}");
+
+    let edited = env.json(&["patient", "edit", id, "--pronouns", "they/them"]);
+    assert_eq!(edited["pronouns"], "they/them");
+    assert_eq!(edited["email"], MARKERS[2], "fields not given stay as they were");
+    let hist = env.json(&["patient", "history", id]);
+    let summaries: Vec<&str> = hist.as_array().unwrap().iter().map(|h| h["summary"].as_str().unwrap()).collect();
+    assert_eq!(summaries, vec!["created", "edited pronouns"]);
+    assert_ne!(b["id"], a["id"]);
+
+    // Plaintext canary: nothing the vault wrote holds a marker.
+    for marker in MARKERS {
+        for entry in std::fs::read_dir(env.vault.parent().unwrap()).unwrap() {
+            let data = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(!data.windows(marker.len()).any(|w| w == marker.as_bytes()), "{marker} found on disk");
+        }
+    }
+
+    // Passphrase change: the old one stops working, the new one opens the same records.
+    let new_pass = env.dir.path().join("new.txt");
+    std::fs::write(&new_pass, "a whole new passphrase").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(["--vault"]).arg(&env.vault)
+        .args(["--passphrase-file"]).arg(&env.pass)
+        .args(["passwd", "--new-passphrase-file"]).arg(&new_pass)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    fails(&env.hearth(&["patient", "list"]), 3, "wrong passphrase");
+    let o = env.hearth_with(&["--json", "patient", "list"], &new_pass);
+    assert!(o.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn refusals_are_clear_and_change_nothing() {
+    let env = Env::new();
+    fails(&env.hearth(&["patient", "list"]), 4, "no vault at");
+    env.ok(&["init"]);
+    fails(&env.hearth(&["init"]), 1, "already exists");
+    let before = std::fs::read(&env.vault).unwrap();
+
+    let wrong = env.dir.path().join("wrong.txt");
+    std::fs::write(&wrong, "not the passphrase").unwrap();
+    fails(&env.hearth_with(&["patient", "list"], &wrong), 3, "wrong passphrase");
+    assert_eq!(std::fs::read(&env.vault).unwrap(), before, "a wrong passphrase changed the file");
+
+    fails(&env.hearth(&["patient", "add", "--name", "X", "--dob", "07/03/1984"]), 6, "date of birth");
+    fails(&env.hearth(&["patient", "add", "--dob", "1984-03-07"]), 6, "name: is required");
+    fails(&env.hearth(&["patient", "show", "0123456789abcdef0123456789abcdef"]), 7, "no record");
+    fails(&env.hearth(&["patient", "show", "../../etc/passwd"]), 7, "no record");
+    fails(&env.hearth(&["patient", "edit", "abc"]), 1, "nothing to change");
+    assert_eq!(std::fs::read(&env.vault).unwrap(), before, "refused input changed the file");
+
+    // Not a vault.
+    let text = env.dir.path().join("notes.txt");
+    std::fs::write(&text, "just some text, not a vault").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .arg("--vault").arg(&text)
+        .arg("--passphrase-file").arg(&env.pass)
+        .args(["patient", "list"])
+        .output()
+        .unwrap();
+    fails(&o, 4, "is not a Hearth vault");
+    assert_eq!(std::fs::read_to_string(&text).unwrap(), "just some text, not a vault");
+
+    // No terminal and no passphrase source: say how to give one.
+    let o = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .arg("--vault").arg(&env.vault)
+        .args(["patient", "list"])
+        .env_remove("HEARTH_PASSPHRASE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    fails(&o, 1, "--passphrase-file");
+
+    // The environment variable works for scripts.
+    let o = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .arg("--vault").arg(&env.vault)
+        .args(["patient", "list"])
+        .env("HEARTH_PASSPHRASE", "correct horse battery staple")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("no patients yet"));
+
+    // A short passphrase is refused before anything is created.
+    let short = env.dir.path().join("short.txt");
+    std::fs::write(&short, "short").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .arg("--vault").arg(env.dir.path().join("other.hearth"))
+        .arg("--passphrase-file").arg(&short)
+        .arg("init")
+        .output()
+        .unwrap();
+    fails(&o, 6, "too short");
+    assert!(!env.dir.path().join("other.hearth").exists());
+}
