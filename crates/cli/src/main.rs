@@ -156,10 +156,16 @@ fn main() -> ExitCode {
 }
 
 /// A passphrase from a file, an environment variable or the terminal.
-fn passphrase(file: Option<&Path>, env: &str, prompt: &str, confirm: bool) -> anyhow::Result<Zeroizing<String>> {
+fn passphrase(
+    file: Option<&Path>,
+    env: &str,
+    prompt: &str,
+    confirm: bool,
+) -> anyhow::Result<Zeroizing<String>> {
     if let Some(f) = file {
         let text = Zeroizing::new(
-            std::fs::read_to_string(f).with_context(|| format!("could not read the passphrase file {}", f.display()))?,
+            std::fs::read_to_string(f)
+                .with_context(|| format!("could not read the passphrase file {}", f.display()))?,
         );
         let line = text.lines().next().unwrap_or_default();
         return Ok(Zeroizing::new(line.to_string()));
@@ -172,9 +178,13 @@ fn passphrase(file: Option<&Path>, env: &str, prompt: &str, confirm: bool) -> an
             "no passphrase given: this is not a terminal, so use --passphrase-file FILE or {env}"
         ));
     }
-    let p = Zeroizing::new(rpassword::prompt_password(prompt).context("could not read the passphrase")?);
+    let p = Zeroizing::new(
+        rpassword::prompt_password(prompt).context("could not read the passphrase")?,
+    );
     if confirm {
-        let again = Zeroizing::new(rpassword::prompt_password("Repeat it: ").context("could not read the passphrase")?);
+        let again = Zeroizing::new(
+            rpassword::prompt_password("Repeat it: ").context("could not read the passphrase")?,
+        );
         if *again != *p {
             return Err(anyhow!("the two passphrases differ; nothing was changed"));
         }
@@ -202,23 +212,53 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if path.exists() {
                 return Err(CoreError::Vault(hearth_vault_exists(&path)).into());
             }
-            let p = passphrase(pass_file, "HEARTH_PASSPHRASE", "New vault passphrase: ", true)?;
+            let p = passphrase(
+                pass_file,
+                "HEARTH_PASSPHRASE",
+                "New vault passphrase: ",
+                true,
+            )?;
             Hearth::create(&path, &p, opts)?.close()?;
             writeln!(out, "created vault {}", path.display())?;
         }
-        Command::Passwd { new_passphrase_file } => {
+        Command::Passwd {
+            new_passphrase_file,
+        } => {
             let h = Hearth::open(&path, opts)?;
-            let old = passphrase(pass_file, "HEARTH_PASSPHRASE", "Current passphrase: ", false)?;
-            let new = passphrase(new_passphrase_file.as_deref(), "HEARTH_NEW_PASSPHRASE", "New passphrase: ", true)?;
+            let old = passphrase(
+                pass_file,
+                "HEARTH_PASSPHRASE",
+                "Current passphrase: ",
+                false,
+            )?;
+            let new = passphrase(
+                new_passphrase_file.as_deref(),
+                "HEARTH_NEW_PASSPHRASE",
+                "New passphrase: ",
+                true,
+            )?;
             h.change_passphrase(&old, &new)?;
             writeln!(out, "passphrase changed")?;
         }
         Command::Status => {
             let exists = path.exists();
             if cli.json {
-                writeln!(out, "{}", serde_json::json!({"path": path, "exists": exists}))?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({"path": path, "exists": exists})
+                )?;
             } else {
-                writeln!(out, "vault: {}\nexists: {}", path.display(), if exists { "yes" } else { "no (run `hearth init`)" })?;
+                writeln!(
+                    out,
+                    "vault: {}\nexists: {}",
+                    path.display(),
+                    if exists {
+                        "yes"
+                    } else {
+                        "no (run `hearth init`)"
+                    }
+                )?;
             }
         }
         Command::Patient(cmd) => {
@@ -260,7 +300,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 PatientCmd::Edit { id, fields } => {
                     let patch = fields.into_patch();
                     if patch.is_empty() {
-                        return Err(anyhow!("nothing to change: give at least one field, e.g. --pronouns they/them"));
+                        return Err(anyhow!(
+                            "nothing to change: give at least one field, e.g. --pronouns they/them"
+                        ));
                     }
                     let p = h.edit_patient(&id, patch)?;
                     if cli.json {
@@ -275,7 +317,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         writeln!(out, "{}", serde_json::to_string_pretty(&hist)?)?;
                     } else {
                         for e in hist {
-                            writeln!(out, "{}  device {}  {}", e.time, e.device.get(..8).unwrap_or(&e.device), e.summary)?;
+                            writeln!(
+                                out,
+                                "{}  device {}  {}",
+                                e.time,
+                                e.device.get(..8).unwrap_or(&e.device),
+                                e.summary
+                            )?;
                         }
                     }
                 }
@@ -292,11 +340,19 @@ fn hearth_vault_exists(path: &Path) -> hearth_core::VaultError {
 
 fn print_rows(out: &mut impl Write, rows: &[PatientRow]) -> anyhow::Result<()> {
     if rows.is_empty() {
-        writeln!(out, "no patients yet (add one with `hearth patient add --name ...`)")?;
+        writeln!(
+            out,
+            "no patients yet (add one with `hearth patient add --name ...`)"
+        )?;
     }
     for r in rows {
         match r {
-            PatientRow::Ok { id, name, date_of_birth, pronouns } => {
+            PatientRow::Ok {
+                id,
+                name,
+                date_of_birth,
+                pronouns,
+            } => {
                 writeln!(out, "{id}  {name:<30} {date_of_birth:<10} {pronouns}")?;
             }
             PatientRow::Unreadable { id, message } => writeln!(out, "{id}  UNREADABLE: {message}")?,

@@ -39,7 +39,11 @@ impl Env {
 
     fn ok(&self, args: &[&str]) -> String {
         let o = self.hearth(args);
-        assert!(o.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8(o.stdout).unwrap()
     }
 
@@ -68,12 +72,34 @@ fn a_day_with_the_cli() {
     let env = Env::new();
     assert!(env.ok(&["init"]).contains("created vault"));
     let a = env.json(&[
-        "patient", "add", "--name", MARKERS[0], "--dob", "1984-03-07", "--pronouns", MARKERS[1],
-        "--email", MARKERS[2], "--notes", MARKERS[3],
+        "patient",
+        "add",
+        "--name",
+        MARKERS[0],
+        "--dob",
+        "1984-03-07",
+        "--pronouns",
+        MARKERS[1],
+        "--email",
+        MARKERS[2],
+        "--notes",
+        MARKERS[3],
     ]);
-    let b = env.json(&["patient", "add", "--name", "Bea Second", "--phone", "+1 555 0100"]);
+    let b = env.json(&[
+        "patient",
+        "add",
+        "--name",
+        "Bea Second",
+        "--phone",
+        "+1 555 0100",
+    ]);
     let list = env.json(&["patient", "list"]);
-    let names: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["Bea Second", MARKERS[0]]);
     assert!(list.as_array().unwrap().iter().all(|r| r["status"] == "ok"));
 
@@ -86,9 +112,17 @@ fn a_day_with_the_cli() {
 
     let edited = env.json(&["patient", "edit", id, "--pronouns", "they/them"]);
     assert_eq!(edited["pronouns"], "they/them");
-    assert_eq!(edited["email"], MARKERS[2], "fields not given stay as they were");
+    assert_eq!(
+        edited["email"], MARKERS[2],
+        "fields not given stay as they were"
+    );
     let hist = env.json(&["patient", "history", id]);
-    let summaries: Vec<&str> = hist.as_array().unwrap().iter().map(|h| h["summary"].as_str().unwrap()).collect();
+    let summaries: Vec<&str> = hist
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["summary"].as_str().unwrap())
+        .collect();
     assert_eq!(summaries, vec!["created", "edited pronouns"]);
     assert_ne!(b["id"], a["id"]);
 
@@ -96,7 +130,10 @@ fn a_day_with_the_cli() {
     for marker in MARKERS {
         for entry in std::fs::read_dir(env.vault.parent().unwrap()).unwrap() {
             let data = std::fs::read(entry.unwrap().path()).unwrap();
-            assert!(!data.windows(marker.len()).any(|w| w == marker.as_bytes()), "{marker} found on disk");
+            assert!(
+                !data.windows(marker.len()).any(|w| w == marker.as_bytes()),
+                "{marker} found on disk"
+            );
         }
     }
 
@@ -104,9 +141,12 @@ fn a_day_with_the_cli() {
     let new_pass = env.dir.path().join("new.txt");
     std::fs::write(&new_pass, "a whole new passphrase").unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .args(["--vault"]).arg(&env.vault)
-        .args(["--passphrase-file"]).arg(&env.pass)
-        .args(["passwd", "--new-passphrase-file"]).arg(&new_pass)
+        .args(["--vault"])
+        .arg(&env.vault)
+        .args(["--passphrase-file"])
+        .arg(&env.pass)
+        .args(["passwd", "--new-passphrase-file"])
+        .arg(&new_pass)
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -128,31 +168,69 @@ fn refusals_are_clear_and_change_nothing() {
 
     let wrong = env.dir.path().join("wrong.txt");
     std::fs::write(&wrong, "not the passphrase").unwrap();
-    fails(&env.hearth_with(&["patient", "list"], &wrong), 3, "wrong passphrase");
-    assert_eq!(std::fs::read(&env.vault).unwrap(), before, "a wrong passphrase changed the file");
+    fails(
+        &env.hearth_with(&["patient", "list"], &wrong),
+        3,
+        "wrong passphrase",
+    );
+    assert_eq!(
+        std::fs::read(&env.vault).unwrap(),
+        before,
+        "a wrong passphrase changed the file"
+    );
 
-    fails(&env.hearth(&["patient", "add", "--name", "X", "--dob", "07/03/1984"]), 6, "date of birth");
-    fails(&env.hearth(&["patient", "add", "--dob", "1984-03-07"]), 6, "name: is required");
-    fails(&env.hearth(&["patient", "show", "0123456789abcdef0123456789abcdef"]), 7, "no record");
-    fails(&env.hearth(&["patient", "show", "../../etc/passwd"]), 7, "no record");
-    fails(&env.hearth(&["patient", "edit", "abc"]), 1, "nothing to change");
-    assert_eq!(std::fs::read(&env.vault).unwrap(), before, "refused input changed the file");
+    fails(
+        &env.hearth(&["patient", "add", "--name", "X", "--dob", "07/03/1984"]),
+        6,
+        "date of birth",
+    );
+    fails(
+        &env.hearth(&["patient", "add", "--dob", "1984-03-07"]),
+        6,
+        "name: is required",
+    );
+    fails(
+        &env.hearth(&["patient", "show", "0123456789abcdef0123456789abcdef"]),
+        7,
+        "no record",
+    );
+    fails(
+        &env.hearth(&["patient", "show", "../../etc/passwd"]),
+        7,
+        "no record",
+    );
+    fails(
+        &env.hearth(&["patient", "edit", "abc"]),
+        1,
+        "nothing to change",
+    );
+    assert_eq!(
+        std::fs::read(&env.vault).unwrap(),
+        before,
+        "refused input changed the file"
+    );
 
     // Not a vault.
     let text = env.dir.path().join("notes.txt");
     std::fs::write(&text, "just some text, not a vault").unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .arg("--vault").arg(&text)
-        .arg("--passphrase-file").arg(&env.pass)
+        .arg("--vault")
+        .arg(&text)
+        .arg("--passphrase-file")
+        .arg(&env.pass)
         .args(["patient", "list"])
         .output()
         .unwrap();
     fails(&o, 4, "is not a Hearth vault");
-    assert_eq!(std::fs::read_to_string(&text).unwrap(), "just some text, not a vault");
+    assert_eq!(
+        std::fs::read_to_string(&text).unwrap(),
+        "just some text, not a vault"
+    );
 
     // No terminal and no passphrase source: say how to give one.
     let o = Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .arg("--vault").arg(&env.vault)
+        .arg("--vault")
+        .arg(&env.vault)
         .args(["patient", "list"])
         .env_remove("HEARTH_PASSPHRASE")
         .stdin(Stdio::null())
@@ -162,7 +240,8 @@ fn refusals_are_clear_and_change_nothing() {
 
     // The environment variable works for scripts.
     let o = Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .arg("--vault").arg(&env.vault)
+        .arg("--vault")
+        .arg(&env.vault)
         .args(["patient", "list"])
         .env("HEARTH_PASSPHRASE", "correct horse battery staple")
         .stdin(Stdio::null())
@@ -175,8 +254,10 @@ fn refusals_are_clear_and_change_nothing() {
     let short = env.dir.path().join("short.txt");
     std::fs::write(&short, "short").unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .arg("--vault").arg(env.dir.path().join("other.hearth"))
-        .arg("--passphrase-file").arg(&short)
+        .arg("--vault")
+        .arg(env.dir.path().join("other.hearth"))
+        .arg("--passphrase-file")
+        .arg(&short)
         .arg("init")
         .output()
         .unwrap();

@@ -49,7 +49,10 @@ fn patch_changes(p: PatientPatch) -> Vec<(Field, String)> {
 pub(crate) fn rfc3339(secs: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(secs)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -58,9 +61,8 @@ fn now_secs(vault: &Vault) -> i64 {
 }
 
 fn parse_id(id: &str) -> Result<RecordId> {
-    RecordId::new(id).map_err(|_| {
-        CoreError::Vault(hearth_vault::VaultError::NotFound { id: id.to_string() })
-    })
+    RecordId::new(id)
+        .map_err(|_| CoreError::Vault(hearth_vault::VaultError::NotFound { id: id.to_string() }))
 }
 
 fn load(vault: &Vault, id: &str, kind: &str, bytes: &[u8]) -> Result<PatientDoc> {
@@ -85,7 +87,12 @@ impl Hearth {
     pub fn add_patient(&self, p: NewPatient) -> Result<Patient> {
         let mut vault = self.vault();
         let id = RecordId::random()?;
-        let mut doc = PatientDoc::create(id.as_str(), vault.device_id(), &to_fields(p), now_secs(&vault))?;
+        let mut doc = PatientDoc::create(
+            id.as_str(),
+            vault.device_id(),
+            &to_fields(p),
+            now_secs(&vault),
+        )?;
         let key = vault.create_key()?;
         vault.put(&id, PATIENT_KIND, &key, &doc.save())?;
         view(id.as_str(), &mut doc)
@@ -102,7 +109,8 @@ impl Hearth {
             if rec.kind != PATIENT_KIND {
                 return Err(CoreError::WrongKind { id: id.to_string() });
             }
-            let mut doc = PatientDoc::load(&rec.plaintext, &device).map_err(CoreError::record(id))?;
+            let mut doc =
+                PatientDoc::load(&rec.plaintext, &device).map_err(CoreError::record(id))?;
             let changed = doc.edit(&changes, now)?;
             let bytes = (!changed.is_empty()).then(|| doc.save());
             Ok((bytes, view(id, &mut doc)?))

@@ -86,7 +86,10 @@ mod tests {
     #[test]
     fn create_lock_unlock_cycle() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Session::new(dir.path().join("v"), HearthOptions::default().insecure_fast_kdf_for_tests());
+        let s = Session::new(
+            dir.path().join("v"),
+            HearthOptions::default().insecure_fast_kdf_for_tests(),
+        );
         let st = s.status();
         assert!(!st.exists && st.locked);
         assert_eq!(st.idle_lock_secs, 15 * 60);
@@ -102,7 +105,10 @@ mod tests {
         assert!(s.lock().locked);
         let e = s.hearth().unwrap().patients().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Locked);
-        assert_eq!(s.unlock("wrong passphrase").unwrap_err().kind(), ErrorKind::WrongPassphrase);
+        assert_eq!(
+            s.unlock("wrong passphrase").unwrap_err().kind(),
+            ErrorKind::WrongPassphrase
+        );
         assert!(!s.unlock("long enough pass").unwrap().locked);
         assert_eq!(s.hearth().unwrap().patients().unwrap().len(), 1);
     }

@@ -1,4 +1,5 @@
 //! Patient use cases through the `Hearth` handle: damage, idle lock, history, plaintext canary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
@@ -21,7 +22,12 @@ fn patient(name: &str) -> NewPatient {
 fn a_damaged_patient_is_listed_as_unreadable_and_the_rest_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v.hearth");
-    let h = Hearth::create(&path, PASS, HearthOptions::default().insecure_fast_kdf_for_tests()).unwrap();
+    let h = Hearth::create(
+        &path,
+        PASS,
+        HearthOptions::default().insecure_fast_kdf_for_tests(),
+    )
+    .unwrap();
     let a = h.add_patient(patient("Alice")).unwrap();
     let b = h.add_patient(patient("Bob")).unwrap();
     let c = h.add_patient(patient("Carol")).unwrap();
@@ -49,7 +55,10 @@ fn a_damaged_patient_is_listed_as_unreadable_and_the_rest_open() {
     match &rows[2] {
         PatientRow::Unreadable { id, message } => {
             assert_eq!(id, &b.id);
-            assert!(message.contains(&b.id) && message.contains("integrity"), "{message}");
+            assert!(
+                message.contains(&b.id) && message.contains("integrity"),
+                "{message}"
+            );
         }
         other => panic!("expected the damaged record last, got {other:?}"),
     }
@@ -57,8 +66,23 @@ fn a_damaged_patient_is_listed_as_unreadable_and_the_rest_open() {
     assert_eq!(e.kind(), ErrorKind::Integrity);
     assert!(e.message().contains(&b.id));
     // Editing the damaged record is refused; the others still edit.
-    assert!(h.edit_patient(&b.id, PatientPatch { pronouns: Some("he/him".into()), ..Default::default() }).is_err());
-    h.edit_patient(&a.id, PatientPatch { pronouns: Some("they/them".into()), ..Default::default() }).unwrap();
+    assert!(h
+        .edit_patient(
+            &b.id,
+            PatientPatch {
+                pronouns: Some("he/him".into()),
+                ..Default::default()
+            }
+        )
+        .is_err());
+    h.edit_patient(
+        &a.id,
+        PatientPatch {
+            pronouns: Some("they/them".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(h.patient(&c.id).unwrap().fields.name, "Carol");
 }
 
@@ -68,13 +92,18 @@ fn the_idle_lock_locks_after_fifteen_minutes_without_use() {
     let clock = ManualClock::starting_at(1_750_000_000_000);
     let s = Session::new(
         dir.path().join("v.hearth"),
-        HearthOptions::default().insecure_fast_kdf_for_tests().clock(clock.clone()),
+        HearthOptions::default()
+            .insecure_fast_kdf_for_tests()
+            .clock(clock.clone()),
     );
     s.create(PASS).unwrap();
     let h = s.hearth().unwrap();
     h.add_patient(patient("Alice")).unwrap();
     clock.advance(Duration::from_secs(14 * 60));
-    assert!(!s.status().locked, "polling the status is not use, and 14 min is under the limit");
+    assert!(
+        !s.status().locked,
+        "polling the status is not use, and 14 min is under the limit"
+    );
     h.patients().unwrap();
     clock.advance(Duration::from_secs(14 * 60));
     assert!(!s.status().locked, "use reset the timer");
@@ -92,7 +121,9 @@ fn edits_are_timestamped_and_history_names_the_fields() {
     let h = Hearth::create(
         &dir.path().join("v.hearth"),
         PASS,
-        HearthOptions::default().insecure_fast_kdf_for_tests().clock(clock.clone()),
+        HearthOptions::default()
+            .insecure_fast_kdf_for_tests()
+            .clock(clock.clone()),
     )
     .unwrap();
     let p = h.add_patient(patient("Alice")).unwrap();
@@ -111,16 +142,27 @@ fn edits_are_timestamped_and_history_names_the_fields() {
     assert_eq!(e.updated_at, "2025-06-15T15:16:40Z");
     // Saving the form unchanged writes nothing new.
     clock.advance(Duration::from_secs(60));
-    h.edit_patient(&p.id, PatientPatch::from_full(e.fields.clone())).unwrap();
+    h.edit_patient(&p.id, PatientPatch::from_full(e.fields.clone()))
+        .unwrap();
     let hist = h.patient_history(&p.id).unwrap();
     let summaries: Vec<&str> = hist.iter().map(|h| h.summary.as_str()).collect();
     assert_eq!(summaries, vec!["created", "edited phone, email"]);
     assert_eq!(hist[1].time, "2025-06-15T15:16:40Z");
     let invalid = h
-        .edit_patient(&p.id, PatientPatch { email: Some("not an email".into()), ..Default::default() })
+        .edit_patient(
+            &p.id,
+            PatientPatch {
+                email: Some("not an email".into()),
+                ..Default::default()
+            },
+        )
         .unwrap_err();
     assert_eq!(invalid.kind(), ErrorKind::InvalidInput);
-    assert!(invalid.message().starts_with("email:"), "{}", invalid.message());
+    assert!(
+        invalid.message().starts_with("email:"),
+        "{}",
+        invalid.message()
+    );
 }
 
 #[test]
@@ -136,7 +178,12 @@ fn no_marker_reaches_any_file_the_vault_wrote() {
         "77 Marker Lane, Canarytown",
         "Marker note: dreams about the sea 5512",
     ];
-    let h = Hearth::create(&path, PASS, HearthOptions::default().insecure_fast_kdf_for_tests()).unwrap();
+    let h = Hearth::create(
+        &path,
+        PASS,
+        HearthOptions::default().insecure_fast_kdf_for_tests(),
+    )
+    .unwrap();
     let p = h
         .add_patient(NewPatient {
             name: markers[0].into(),
@@ -149,8 +196,14 @@ fn no_marker_reaches_any_file_the_vault_wrote() {
         })
         .unwrap();
     // Edits and reads too (history, list) must leave nothing behind.
-    h.edit_patient(&p.id, PatientPatch { notes: Some(format!("{} and more", markers[6])), ..Default::default() })
-        .unwrap();
+    h.edit_patient(
+        &p.id,
+        PatientPatch {
+            notes: Some(format!("{} and more", markers[6])),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     h.patients().unwrap();
     h.patient_history(&p.id).unwrap();
     h.close().unwrap();
@@ -159,7 +212,10 @@ fn no_marker_reaches_any_file_the_vault_wrote() {
         let data = std::fs::read(entry.unwrap().path()).unwrap();
         files += 1;
         for m in markers {
-            assert!(!data.windows(m.len()).any(|w| w == m.as_bytes()), "{m:?} found in plaintext");
+            assert!(
+                !data.windows(m.len()).any(|w| w == m.as_bytes()),
+                "{m:?} found in plaintext"
+            );
         }
     }
     assert!(files >= 1);

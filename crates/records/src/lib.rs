@@ -46,7 +46,13 @@ pub enum RecordError {
     Malformed(String),
     /// Automerge refused an operation.
     #[error("record operation failed: {0}")]
-    Automerge(#[from] automerge::AutomergeError),
+    Automerge(Box<automerge::AutomergeError>),
+}
+
+impl From<automerge::AutomergeError> for RecordError {
+    fn from(e: automerge::AutomergeError) -> Self {
+        Self::Automerge(Box::new(e))
+    }
 }
 
 /// Shorthand.
@@ -204,7 +210,9 @@ fn validate_field(f: Field, v: &str, today: time::Date) -> Result<()> {
         Field::DateOfBirth if !v.is_empty() => {
             let fmt = time::macros::format_description!("[year]-[month]-[day]");
             let d = time::Date::parse(v, &fmt).map_err(|_| {
-                invalid(format!("{v:?} is not a date; write it as YYYY-MM-DD, e.g. 1984-03-07"))
+                invalid(format!(
+                    "{v:?} is not a date; write it as YYYY-MM-DD, e.g. 1984-03-07"
+                ))
             })?;
             if d > today {
                 Err(invalid(format!("{v} is in the future")))
@@ -340,7 +348,12 @@ impl PatientDoc {
         Ok(got.map(|(_, id)| id))
     }
 
-    fn get_str(&self, obj: &ObjId, key: &str, heads: Option<&[ChangeHash]>) -> Result<Option<String>> {
+    fn get_str(
+        &self,
+        obj: &ObjId,
+        key: &str,
+        heads: Option<&[ChangeHash]>,
+    ) -> Result<Option<String>> {
         let got = match heads {
             Some(h) => self.doc.get_at(obj, key, h)?,
             None => self.doc.get(obj, key)?,
@@ -501,7 +514,10 @@ mod tests {
             )
             .unwrap();
         assert_eq!(changed, vec![Field::Phone, Field::Notes]);
-        assert!(d.edit(&[(Field::Phone, "+44 1".into())], T0 + 120).unwrap().is_empty());
+        assert!(d
+            .edit(&[(Field::Phone, "+44 1".into())], T0 + 120)
+            .unwrap()
+            .is_empty());
         let h = d.history().unwrap();
         assert_eq!(h.len(), 2);
         assert!(h[0].created);
@@ -522,10 +538,16 @@ mod tests {
         let e = PatientDoc::create("p", &[1; 16], &f, T0).unwrap_err();
         assert!(e.to_string().starts_with("date of birth:"), "{e}");
         f.date_of_birth = "2999-01-01".into();
-        assert!(PatientDoc::create("p", &[1; 16], &f, T0).unwrap_err().to_string().contains("future"));
+        assert!(PatientDoc::create("p", &[1; 16], &f, T0)
+            .unwrap_err()
+            .to_string()
+            .contains("future"));
         f = ada();
         f.email = "nope".into();
-        assert!(PatientDoc::create("p", &[1; 16], &f, T0).unwrap_err().to_string().starts_with("email:"));
+        assert!(PatientDoc::create("p", &[1; 16], &f, T0)
+            .unwrap_err()
+            .to_string()
+            .starts_with("email:"));
         let mut d = PatientDoc::create("p", &[1; 16], &ada(), T0).unwrap();
         assert!(d.edit(&[(Field::Pronouns, "x".repeat(61))], T0).is_err());
         assert_eq!(d.fields().unwrap(), ada(), "a refused edit changes nothing");
@@ -535,10 +557,22 @@ mod tests {
     fn concurrent_edits_on_two_devices_merge() {
         let mut a = PatientDoc::create("p", &[1; 16], &ada(), T0).unwrap();
         let mut b = PatientDoc::load(&a.save(), &[2; 16]).unwrap();
-        a.edit(&[(Field::Phone, "111".into()), (Field::Notes, "Prefers morning sessions. Likes tea.".into())], T0 + 1)
-            .unwrap();
-        b.edit(&[(Field::Pronouns, "they/them".into()), (Field::Notes, "NB: Prefers morning sessions.".into())], T0 + 2)
-            .unwrap();
+        a.edit(
+            &[
+                (Field::Phone, "111".into()),
+                (Field::Notes, "Prefers morning sessions. Likes tea.".into()),
+            ],
+            T0 + 1,
+        )
+        .unwrap();
+        b.edit(
+            &[
+                (Field::Pronouns, "they/them".into()),
+                (Field::Notes, "NB: Prefers morning sessions.".into()),
+            ],
+            T0 + 2,
+        )
+        .unwrap();
         a.merge(&mut b).unwrap();
         b.merge(&mut a).unwrap();
         let fa = a.fields().unwrap();
@@ -550,10 +584,16 @@ mod tests {
 
     #[test]
     fn garbage_and_other_documents_are_malformed_not_panics() {
-        assert!(matches!(PatientDoc::load(b"not automerge", &[1; 16]), Err(RecordError::Malformed(_))));
+        assert!(matches!(
+            PatientDoc::load(b"not automerge", &[1; 16]),
+            Err(RecordError::Malformed(_))
+        ));
         let mut other = AutoCommit::new();
         other.put(ROOT, "schema", "something-else").unwrap();
-        assert!(matches!(PatientDoc::load(&other.save(), &[1; 16]), Err(RecordError::Malformed(_))));
+        assert!(matches!(
+            PatientDoc::load(&other.save(), &[1; 16]),
+            Err(RecordError::Malformed(_))
+        ));
     }
 
     proptest! {

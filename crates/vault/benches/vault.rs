@@ -130,8 +130,16 @@ fn main() {
     let pass = Passphrase::new("benchmark passphrase");
 
     println!("hearth-vault benchmark: {n} records of 2 KB, median of {runs} runs");
-    let (mut pw, mut sw, mut pe, mut se, mut pr, mut sr, mut pa, mut sa) =
-        (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut pw, mut sw, mut pe, mut se, mut pr, mut sr, mut pa, mut sa) = (
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+    );
     for run in 0..runs {
         let ppath = dir.path().join(format!("plain-{run}.sqlite"));
         let vpath = dir.path().join(format!("vault-{run}.hearth"));
@@ -144,7 +152,9 @@ fn main() {
 
         pw.push(time(|| plain_write(&mut p, &ids, &data)));
         sw.push(time(|| vault_write(&mut v, &key, &ids, &data)));
-        pe.push(time(|| plain_write_each(&mut p, &ids[..n_fsync], &data[..n_fsync])));
+        pe.push(time(|| {
+            plain_write_each(&mut p, &ids[..n_fsync], &data[..n_fsync])
+        }));
         se.push(time(|| {
             for (id, d) in ids[..n_fsync].iter().zip(&data) {
                 v.put(id, "patient", &key, d).unwrap();
@@ -154,7 +164,10 @@ fn main() {
             assert_eq!(plain_read(&p, &shuffled), n * 2048);
         }));
         sr.push(time(|| {
-            let total: usize = shuffled.iter().map(|id| v.get(id).unwrap().plaintext.len()).sum();
+            let total: usize = shuffled
+                .iter()
+                .map(|id| v.get(id).unwrap().plaintext.len())
+                .sum();
             assert_eq!(total, n * 2048);
         }));
         pa.push(time(|| assert_eq!(plain_read_all(&p), n * 2048)));
@@ -169,7 +182,12 @@ fn main() {
         }));
     }
     row("write, one transaction", median(pw), median(sw), n);
-    row(&format!("write, {n_fsync} fsynced transactions"), median(pe), median(se), n_fsync);
+    row(
+        &format!("write, {n_fsync} fsynced transactions"),
+        median(pe),
+        median(se),
+        n_fsync,
+    );
     row("read by id, random order", median(pr), median(sr), n);
     row("read all", median(pa), median(sa), n);
 
@@ -187,7 +205,12 @@ fn main() {
         let t = Instant::now();
         v.unlock(&pass).unwrap();
         unlock.push(t.elapsed());
-        let n_open = v.open_all("patient").unwrap().into_iter().filter(|(_, r)| r.is_ok()).count();
+        let n_open = v
+            .open_all("patient")
+            .unwrap()
+            .into_iter()
+            .filter(|(_, r)| r.is_ok())
+            .count();
         assert_eq!(n_open, n);
         unlock_all.push(t.elapsed());
     }

@@ -200,7 +200,12 @@ pub fn wrap_key(
 }
 
 /// Unwrap a key sealed by [`wrap_key`].
-pub fn unwrap_key(kek: &SecretKey, nonce: &[u8], aad: &[u8], wrapped: &[u8]) -> Result<SecretKey, AeadError> {
+pub fn unwrap_key(
+    kek: &SecretKey,
+    nonce: &[u8],
+    aad: &[u8],
+    wrapped: &[u8],
+) -> Result<SecretKey, AeadError> {
     let bytes = open(&kek.cipher(), nonce, aad, wrapped)?;
     SecretKey::from_slice(&bytes).ok_or(AeadError)
 }
@@ -208,7 +213,8 @@ pub fn unwrap_key(kek: &SecretKey, nonce: &[u8], aad: &[u8], wrapped: &[u8]) -> 
 /// Associated data: a domain label then length-prefixed fields, so no two field lists
 /// encode to the same bytes.
 pub fn aad(label: &str, fields: &[&[u8]]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(label.len() + 1 + fields.iter().map(|f| f.len() + 4).sum::<usize>());
+    let mut out =
+        Vec::with_capacity(label.len() + 1 + fields.iter().map(|f| f.len() + 4).sum::<usize>());
     out.extend_from_slice(label.as_bytes());
     out.push(0);
     for f in fields {
@@ -289,6 +295,9 @@ mod tests {
     #[test]
     fn short_nonce_is_refused_not_panicking() {
         let k = key();
-        assert_eq!(open(&k.cipher(), &[0u8; 3], b"", b"whatever"), Err(AeadError));
+        assert_eq!(
+            open(&k.cipher(), &[0u8; 3], b"", b"whatever"),
+            Err(AeadError)
+        );
     }
 }

@@ -98,7 +98,12 @@ macro_rules! id_type {
 id_type!(RecordId, "record id");
 id_type!(KeyId, "key id");
 
-fn validate_token(what: &'static str, s: &str, max: usize, ok: impl Fn(char) -> bool) -> Result<()> {
+fn validate_token(
+    what: &'static str,
+    s: &str,
+    max: usize,
+    ok: impl Fn(char) -> bool,
+) -> Result<()> {
     let why = if s.is_empty() {
         "it is empty"
     } else if s.len() > max {
@@ -204,7 +209,10 @@ impl Header {
     }
 
     fn data_key_aad(&self, key_id: &KeyId) -> Vec<u8> {
-        aad("hearth-vault/data-key/v1", &[&self.vault_id, key_id.as_str().as_bytes()])
+        aad(
+            "hearth-vault/data-key/v1",
+            &[&self.vault_id, key_id.as_str().as_bytes()],
+        )
     }
 
     fn record_aad(&self, format: u32, id: &str, kind: &str, key_id: &str) -> Vec<u8> {
@@ -241,11 +249,16 @@ impl Header {
     ) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
         let mut salt = vec![0u8; SALT_LEN];
         getrandom::getrandom(&mut salt)?;
-        let kek =
-            SecretKey::derive(passphrase, &salt, kdf).map_err(|e| VaultError::Kdf(e.to_string()))?;
+        let kek = SecretKey::derive(passphrase, &salt, kdf)
+            .map_err(|e| VaultError::Kdf(e.to_string()))?;
         let nonce = crypto::random_nonce()?;
-        let sealed = crypto::wrap_key(&kek, &nonce, &Self::master_aad(vault_id, &kdf, &salt), master)
-            .map_err(|_| VaultError::Kdf("sealing the master key failed".into()))?;
+        let sealed = crypto::wrap_key(
+            &kek,
+            &nonce,
+            &Self::master_aad(vault_id, &kdf, &salt),
+            master,
+        )
+        .map_err(|_| VaultError::Kdf("sealing the master key failed".into()))?;
         Ok((salt, nonce.to_vec(), sealed))
     }
 }
@@ -579,7 +592,12 @@ impl Vault {
             .map_err(|_| VaultError::Kdf("wrapping a data key failed".into()))?;
         conn.execute(
             "INSERT INTO data_keys (key_id, nonce, sealed, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![id.as_str(), nonce.to_vec(), wrapped, opts.clock.unix_millis()],
+            params![
+                id.as_str(),
+                nonce.to_vec(),
+                wrapped,
+                opts.clock.unix_millis()
+            ],
         )
         .map_err(VaultError::sqlite("storing a data key"))?;
         u.data.insert(id.clone(), key.cipher());
@@ -615,13 +633,15 @@ impl Vault {
             .map_err(VaultError::sqlite("starting a write"))?;
         let now = opts.clock.unix_millis();
         for r in records {
-            let cipher = data_cipher(&tx, header, u, r.key).map_err(|what| VaultError::Integrity {
-                id: r.key.to_string(),
-                what,
-            })?;
+            let cipher =
+                data_cipher(&tx, header, u, r.key).map_err(|what| VaultError::Integrity {
+                    id: r.key.to_string(),
+                    what,
+                })?;
             write_row(&tx, header, cipher, r, now)?;
         }
-        tx.commit().map_err(VaultError::sqlite("committing a write"))
+        tx.commit()
+            .map_err(VaultError::sqlite("committing a write"))
     }
 
     /// Open one record.
@@ -664,12 +684,11 @@ impl Vault {
         let Some(new) = new else {
             return Ok(out);
         };
-        let cipher = data_cipher(&tx, header, u, &record.key_id).map_err(|what| {
-            VaultError::Integrity {
+        let cipher =
+            data_cipher(&tx, header, u, &record.key_id).map_err(|what| VaultError::Integrity {
                 id: id.to_string(),
                 what,
-            }
-        })?;
+            })?;
         write_row(
             &tx,
             header,
@@ -758,9 +777,11 @@ impl Vault {
     pub fn key_of(&mut self, id: &RecordId) -> Result<KeyId> {
         self.touch()?;
         self.conn
-            .query_row("SELECT key_id FROM records WHERE id = ?1", [id.as_str()], |r| {
-                r.get::<_, String>(0)
-            })
+            .query_row(
+                "SELECT key_id FROM records WHERE id = ?1",
+                [id.as_str()],
+                |r| r.get::<_, String>(0),
+            )
             .optional()
             .map_err(VaultError::sqlite("reading a record"))?
             .map(KeyId)
@@ -962,8 +983,12 @@ mod tests {
     fn timestamps_come_from_the_clock() {
         let dir = tempfile::tempdir().unwrap();
         let clock = ManualClock::starting_at(1_000);
-        let mut v =
-            Vault::create(&dir.path().join("v"), &pass(), opts().with_clock(clock.clone())).unwrap();
+        let mut v = Vault::create(
+            &dir.path().join("v"),
+            &pass(),
+            opts().with_clock(clock.clone()),
+        )
+        .unwrap();
         let k = v.create_key().unwrap();
         let id = RecordId::random().unwrap();
         v.put(&id, "patient", &k, b"1").unwrap();
@@ -1009,7 +1034,10 @@ mod tests {
             .unwrap();
         drop(v);
         let mut v = Vault::open(&path, opts()).unwrap();
-        assert!(matches!(v.unlock(&pass()), Err(VaultError::WrongPassphrase)));
+        assert!(matches!(
+            v.unlock(&pass()),
+            Err(VaultError::WrongPassphrase)
+        ));
         v.unlock(&Passphrase::new("new one here")).unwrap();
         assert_eq!(&v.get(&id).unwrap().plaintext[..], b"kept");
     }

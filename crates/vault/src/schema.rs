@@ -102,7 +102,9 @@ pub(crate) fn check_file(path: &Path) -> Result<()> {
 pub(crate) fn configure(conn: &Connection) -> Result<()> {
     let ctx = VaultError::sqlite("configuring the connection");
     conn.busy_timeout(Duration::from_secs(5))
-        .and_then(|()| conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)))
+        .and_then(|()| {
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
+        })
         .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
         .and_then(|()| conn.pragma_update(None, "foreign_keys", "ON"))
         // Sorts and temporary tables stay in memory: nothing spills to /tmp in the clear.

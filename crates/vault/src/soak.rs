@@ -20,7 +20,13 @@ pub const SOAK_KIND: &str = "soak";
 
 /// The 2 KB payload for a record id: derived from the id, so a reader can check it.
 pub fn payload(id: &RecordId) -> Vec<u8> {
-    id.as_str().as_bytes().iter().copied().cycle().take(2048).collect()
+    id.as_str()
+        .as_bytes()
+        .iter()
+        .copied()
+        .cycle()
+        .take(2048)
+        .collect()
 }
 
 fn opts() -> VaultOptions {
@@ -118,9 +124,13 @@ pub fn run_rounds(writer_exe: &Path, dir: &Path, rounds: u32) -> Result<SoakRepo
             if let Some(mut e) = child.stderr.take() {
                 let _ = std::io::Read::read_to_string(&mut e, &mut err);
             }
-            return Err(format!("round {round}: the writer exited by itself ({status}): {err}"));
+            return Err(format!(
+                "round {round}: the writer exited by itself ({status}): {err}"
+            ));
         }
-        child.kill().map_err(|e| format!("killing the writer: {e}"))?;
+        child
+            .kill()
+            .map_err(|e| format!("killing the writer: {e}"))?;
         let _ = child.wait();
         let _ = reader.join();
         let got = lines.lock().map(|l| l.clone()).unwrap_or_default();
@@ -128,7 +138,10 @@ pub fn run_rounds(writer_exe: &Path, dir: &Path, rounds: u32) -> Result<SoakRepo
             report.killed_during_startup += 1;
         }
         for line in got {
-            acked.push(RecordId::new(line.clone()).map_err(|e| format!("round {round}: writer printed {line:?}: {e}"))?);
+            acked.push(
+                RecordId::new(line.clone())
+                    .map_err(|e| format!("round {round}: writer printed {line:?}: {e}"))?,
+            );
         }
         verify(&path, &acked).map_err(|e| format!("round {round}: {e}"))?;
         report.rounds += 1;
