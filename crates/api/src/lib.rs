@@ -11,10 +11,34 @@
 //! assert!(json.contains("wrong_passphrase"));
 //! ```
 
+mod clinical;
+
 use serde::{Deserialize, Serialize};
 
+pub use clinical::*;
+
 /// Version of these IPC types; bumped when a type changes shape.
-pub const API_VERSION: u32 = 1;
+pub const API_VERSION: u32 = 2;
+
+/// Whether a patient is in care.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatientStatus {
+    /// In care.
+    #[default]
+    Active,
+    /// Discharged.
+    Discharged,
+}
+
+/// A diagnosis: ICD-10 code and text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    /// ICD-10 code, e.g. F33.1.
+    pub code: String,
+    /// Its text.
+    pub text: String,
+}
 
 /// What the app knows about its vault before and after unlocking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +70,21 @@ pub struct NewPatient {
     pub address: String,
     /// Free-text notes about the patient (not session notes).
     pub notes: String,
+    /// Emergency contact's name.
+    #[serde(default)]
+    pub emergency_name: String,
+    /// Emergency contact's relationship to the patient.
+    #[serde(default)]
+    pub emergency_relationship: String,
+    /// Emergency contact's phone.
+    #[serde(default)]
+    pub emergency_phone: String,
+    /// Diagnoses (ICD-10).
+    #[serde(default)]
+    pub diagnoses: Vec<Diagnosis>,
+    /// Active or discharged.
+    #[serde(default)]
+    pub status: PatientStatus,
 }
 
 /// A change to a patient: each `Some` field is set, each `None` left as it is.
@@ -65,6 +104,21 @@ pub struct PatientPatch {
     pub address: Option<String>,
     /// New notes.
     pub notes: Option<String>,
+    /// New emergency contact name.
+    #[serde(default)]
+    pub emergency_name: Option<String>,
+    /// New emergency contact relationship.
+    #[serde(default)]
+    pub emergency_relationship: Option<String>,
+    /// New emergency contact phone.
+    #[serde(default)]
+    pub emergency_phone: Option<String>,
+    /// New list of diagnoses.
+    #[serde(default)]
+    pub diagnoses: Option<Vec<Diagnosis>>,
+    /// New status.
+    #[serde(default)]
+    pub status: Option<PatientStatus>,
 }
 
 impl PatientPatch {
@@ -78,6 +132,11 @@ impl PatientPatch {
             email: Some(p.email),
             address: Some(p.address),
             notes: Some(p.notes),
+            emergency_name: Some(p.emergency_name),
+            emergency_relationship: Some(p.emergency_relationship),
+            emergency_phone: Some(p.emergency_phone),
+            diagnoses: Some(p.diagnoses),
+            status: Some(p.status),
         }
     }
 

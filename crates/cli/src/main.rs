@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, Context};
 use clap::{Args, Parser, Subcommand};
-use hearth_api::{ErrorKind, NewPatient, Patient, PatientPatch, PatientRow};
+mod clinical;
+
+use hearth_api::{Diagnosis, ErrorKind, NewPatient, Patient, PatientPatch, PatientRow, PatientStatus};
 use hearth_core::{CoreError, Hearth, HearthOptions};
 use zeroize::Zeroizing;
 
@@ -35,7 +37,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {
+pub(crate) enum Command {
     /// Create a new vault.
     Init,
     /// Change the vault's passphrase (new one from --new-passphrase-file, HEARTH_NEW_PASSPHRASE or a prompt).
@@ -49,6 +51,31 @@ enum Command {
     /// Patients.
     #[command(subcommand)]
     Patient(PatientCmd),
+    /// Appointments.
+    #[command(subcommand)]
+    Appointment(clinical::AppointmentCmd),
+    /// Occurrences in a date range (default: this week); `--today` for today.
+    Calendar(clinical::CalendarArgs),
+    /// Session and psychotherapy notes.
+    #[command(subcommand)]
+    Note(clinical::NoteCmd),
+    /// PHQ-9 and GAD-7.
+    #[command(subcommand)]
+    Assessment(clinical::AssessmentCmd),
+    /// Treatment plans.
+    #[command(subcommand)]
+    Plan(clinical::PlanCmd),
+    /// Attached files.
+    #[command(subcommand)]
+    Attachment(clinical::AttachmentCmd),
+    /// Full-text search over patients, notes, plans and file names.
+    Search {
+        /// Words to find (the last may be the start of a word).
+        query: Vec<String>,
+        /// At most this many results.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -73,6 +100,13 @@ enum PatientCmd {
     History {
         /// Patient id.
         id: String,
+    },
+    /// Make a patient what it was at an earlier version (a hash from `history`), as a new change.
+    Restore {
+        /// Patient id.
+        id: String,
+        /// Version hash.
+        version: String,
     },
 }
 
@@ -99,10 +133,34 @@ struct PatientFields {
     /// Notes.
     #[arg(long)]
     notes: Option<String>,
+    /// Emergency contact's name.
+    #[arg(long)]
+    emergency_name: Option<String>,
+    /// Emergency contact's relationship.
+    #[arg(long)]
+    emergency_relationship: Option<String>,
+    /// Emergency contact's phone.
+    #[arg(long)]
+    emergency_phone: Option<String>,
+    /// A diagnosis as CODE:TEXT (ICD-10), repeatable; replaces the list.
+    #[arg(long = "diagnosis", value_name = "CODE:TEXT")]
+    diagnoses: Vec<String>,
+    /// active or discharged.
+    #[arg(long, value_parser = ["active", "discharged"])]
+    status: Option<String>,
 }
 
 impl PatientFields {
     fn into_patch(self) -> PatientPatch {
+        let diagnoses = (!self.diagnoses.is_empty()).then(|| {
+            self.diagnoses
+                .iter()
+                .map(|d| {
+                    let (code, text) = d.split_once(':').unwrap_or((d.as_str(), ""));
+                    Diagnosis { code: code.trim().into(), text: text.trim().into() }
+                })
+                .collect()
+        });
         PatientPatch {
             name: self.name,
             date_of_birth: self.dob,
@@ -111,6 +169,11 @@ impl PatientFields {
             email: self.email,
             address: self.address,
             notes: self.notes,
+            emergency_name: self.emergency_name,
+            emergency_relationship: self.emergency_relationship,
+            emergency_phone: self.emergency_phone,
+            diagnoses,
+            status: self.status.map(|s| if s == "discharged" { PatientStatus::Discharged } else { PatientStatus::Active }),
         }
     }
 }
@@ -274,6 +337,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         email: patch.email.unwrap_or_default(),
                         address: patch.address.unwrap_or_default(),
                         notes: patch.notes.unwrap_or_default(),
+                        emergency_name: patch.emergency_name.unwrap_or_default(),
+                        emergency_relationship: patch.emergency_relationship.unwrap_or_default(),
+                        emergency_phone: patch.emergency_phone.unwrap_or_default(),
+                        diagnoses: patch.diagnoses.unwrap_or_default(),
+                        status: patch.status.unwrap_or_default(),
                     })?;
                     if cli.json {
                         writeln!(out, "{}", serde_json::to_string_pretty(&p)?)?;
@@ -312,22 +380,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
                 PatientCmd::History { id } => {
-                    let hist = h.patient_history(&id)?;
+                    clinical::print_history(&mut out, cli.json, &h.patient_history(&id)?)?
+                }
+                PatientCmd::Restore { id, version } => {
+                    let p = h.restore_patient(&id, &version)?;
                     if cli.json {
-                        writeln!(out, "{}", serde_json::to_string_pretty(&hist)?)?;
+                        writeln!(out, "{}", serde_json::to_string_pretty(&p)?)?;
                     } else {
-                        for e in hist {
-                            writeln!(
-                                out,
-                                "{}  device {}  {}",
-                                e.time,
-                                e.device.get(..8).unwrap_or(&e.device),
-                                e.summary
-                            )?;
-                        }
+                        writeln!(out, "restored {} ({}) to version {version}", p.fields.name, p.id)?;
                     }
                 }
             }
+            h.close()?;
+        }
+        other => {
+            let h = unlocked(opts)?;
+            clinical::run(&h, other, cli.json, &mut out)?;
             h.close()?;
         }
     }
@@ -363,18 +431,32 @@ fn print_rows(out: &mut impl Write, rows: &[PatientRow]) -> anyhow::Result<()> {
 
 fn print_patient(out: &mut impl Write, p: &Patient) -> anyhow::Result<()> {
     let f = &p.fields;
+    let emergency = [f.emergency_name.as_str(), f.emergency_relationship.as_str(), f.emergency_phone.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let status = match f.status {
+        PatientStatus::Active => "active",
+        PatientStatus::Discharged => "discharged",
+    };
     for (label, v) in [
-        ("id", &p.id),
+        ("id", p.id.as_str()),
         ("name", &f.name),
         ("date of birth", &f.date_of_birth),
         ("pronouns", &f.pronouns),
         ("phone", &f.phone),
         ("email", &f.email),
         ("address", &f.address),
+        ("emergency", &emergency),
+        ("status", status),
         ("created", &p.created_at),
         ("updated", &p.updated_at),
     ] {
         writeln!(out, "{label:<14} {v}")?;
+    }
+    for d in &f.diagnoses {
+        writeln!(out, "{:<14} {} {}", "diagnosis", d.code, d.text)?;
     }
     if !f.notes.is_empty() {
         writeln!(out, "notes\n{}", f.notes)?;

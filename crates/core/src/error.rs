@@ -19,12 +19,20 @@ pub enum CoreError {
         /// The cause.
         source: RecordError,
     },
-    /// A record of another kind was asked for as a patient.
-    #[error("record {id} is not a patient record")]
+    /// A record of another kind was asked for.
+    #[error("record {id} is not a {expected} record")]
     WrongKind {
         /// The record.
         id: String,
+        /// The kind asked for.
+        expected: &'static str,
     },
+    /// Input refused by a use case (the message names the field).
+    #[error("{0}")]
+    Invalid(String),
+    /// A bug or unexpected state.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Too short a passphrase for a new vault.
     #[error(
         "the passphrase is too short: use at least {} characters (a few unrelated words work well)",
@@ -48,6 +56,19 @@ impl CoreError {
     }
 }
 
+impl CoreError {
+    /// Attach a record id to a record error that lacks one.
+    pub(crate) fn for_record(self, id: &str) -> Self {
+        match self {
+            Self::Record { id: None, source } => Self::Record {
+                id: Some(id.to_string()),
+                source,
+            },
+            other => other,
+        }
+    }
+}
+
 impl From<RecordError> for CoreError {
     fn from(source: RecordError) -> Self {
         Self::Record { id: None, source }
@@ -67,18 +88,21 @@ impl CoreError {
                 VaultError::Locked => ErrorKind::Locked,
                 VaultError::NotFound { .. } => ErrorKind::NotFound,
                 VaultError::Integrity { .. } | VaultError::DamagedHeader(_) => ErrorKind::Integrity,
-                VaultError::Invalid { .. } => ErrorKind::InvalidInput,
+                VaultError::Invalid { .. } | VaultError::TooLarge { .. } => ErrorKind::InvalidInput,
                 VaultError::Busy | VaultError::Io { .. } | VaultError::Sqlite { .. } => {
                     ErrorKind::Io
                 }
                 _ => ErrorKind::Internal,
             },
             CoreError::Record { source, .. } => match source {
-                RecordError::Invalid { .. } => ErrorKind::InvalidInput,
+                RecordError::Invalid { .. } | RecordError::Refused(_) => ErrorKind::InvalidInput,
                 RecordError::Malformed(_) => ErrorKind::Integrity,
+                RecordError::NoSuchVersion(_) => ErrorKind::NotFound,
                 _ => ErrorKind::Internal,
             },
             CoreError::WrongKind { .. } => ErrorKind::NotFound,
+            CoreError::Invalid(_) => ErrorKind::InvalidInput,
+            CoreError::Internal(_) => ErrorKind::Internal,
             CoreError::WeakPassphrase => ErrorKind::InvalidInput,
             CoreError::NoHome => ErrorKind::Io,
             CoreError::NotOpen => ErrorKind::Locked,

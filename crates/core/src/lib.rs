@@ -18,8 +18,12 @@
 //! # Ok(()) }
 //! ```
 
+mod attachments;
+mod clinical;
 mod error;
 mod patients;
+mod records;
+mod search;
 mod session;
 
 use std::path::{Path, PathBuf};
@@ -38,13 +42,32 @@ pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 /// The shortest passphrase accepted for a new vault or a passphrase change.
 pub const MIN_PASSPHRASE_CHARS: usize = 8;
 
+/// Default largest attachment: 2 GiB.
+pub const DEFAULT_ATTACHMENT_LIMIT: u64 = 2 << 30;
+
 /// How Hearth opens its vault.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HearthOptions {
     vault: VaultOptions,
+    attachment_limit: u64,
+}
+
+impl Default for HearthOptions {
+    fn default() -> Self {
+        Self {
+            vault: VaultOptions::default(),
+            attachment_limit: DEFAULT_ATTACHMENT_LIMIT,
+        }
+    }
 }
 
 impl HearthOptions {
+    /// Largest attachment accepted, in bytes.
+    pub fn attachment_limit(mut self, bytes: u64) -> Self {
+        self.attachment_limit = bytes;
+        self
+    }
+
     /// Lock after this long without use (`None`: only when asked).
     pub fn idle_lock(mut self, idle: Option<Duration>) -> Self {
         self.vault = self.vault.with_idle_lock(idle);
@@ -88,19 +111,24 @@ fn check_new_passphrase(p: &str) -> Result<()> {
 #[derive(Clone, Debug)]
 pub struct Hearth {
     inner: Arc<Mutex<Vault>>,
+    /// The search index: plaintext in memory while unlocked, dropped on lock.
+    index: Arc<Mutex<Option<search::SearchIndex>>>,
+    attachment_limit: u64,
 }
 
 impl Hearth {
     /// Create a new vault at `path` and return it unlocked.
     pub fn create(path: &Path, passphrase: &str, opts: HearthOptions) -> Result<Self> {
         check_new_passphrase(passphrase)?;
+        let limit = opts.attachment_limit;
         let vault = Vault::create(path, &Passphrase::new(passphrase), opts.vault)?;
-        Ok(Self::wrap(vault))
+        Ok(Self::wrap(vault, limit))
     }
 
     /// Open an existing vault, locked.
     pub fn open(path: &Path, opts: HearthOptions) -> Result<Self> {
-        Ok(Self::wrap(Vault::open(path, opts.vault)?))
+        let limit = opts.attachment_limit;
+        Ok(Self::wrap(Vault::open(path, opts.vault)?, limit))
     }
 
     /// Open and unlock in one step (the CLI's way).
@@ -110,10 +138,16 @@ impl Hearth {
         Ok(h)
     }
 
-    fn wrap(vault: Vault) -> Self {
+    fn wrap(vault: Vault, attachment_limit: u64) -> Self {
         Self {
             inner: Arc::new(Mutex::new(vault)),
+            index: Arc::new(Mutex::new(None)),
+            attachment_limit,
         }
+    }
+
+    fn index_slot(&self) -> MutexGuard<'_, Option<search::SearchIndex>> {
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The vault, even if a thread panicked while holding it (the vault's state stays
@@ -127,14 +161,20 @@ impl Hearth {
         Ok(self.vault().unlock(&Passphrase::new(passphrase))?)
     }
 
-    /// Wipe the keys from memory.
+    /// Wipe the keys and the search index from memory.
     pub fn lock(&self) {
         self.vault().lock();
+        *self.index_slot() = None;
     }
 
-    /// Locked, by request or by the idle timer. Checking does not count as use.
+    /// Locked, by request or by the idle timer. Checking does not count as use; a vault found
+    /// locked also loses its search index.
     pub fn is_locked(&self) -> bool {
-        self.vault().is_locked()
+        let locked = self.vault().is_locked();
+        if locked {
+            *self.index_slot() = None;
+        }
+        locked
     }
 
     /// The vault file.

@@ -1,155 +1,130 @@
-//! Patient use cases: add, edit, show, list, history.
+//! Patient use cases: add, edit, show, list, history, restore.
 
-use hearth_api::{HistoryEntry, NewPatient, Patient, PatientPatch, PatientRow};
-use hearth_records::{Field, PatientDoc, PatientFields, PATIENT_KIND};
-use hearth_vault::{RecordId, Vault};
+use hearth_api::{
+    Diagnosis, HistoryEntry, NewPatient, Patient as PatientView, PatientPatch, PatientRow, PatientStatus,
+};
+use hearth_records::envelope::Peek;
+use hearth_records::{Contact, EmergencyContact, Patient, PatientStatus as Status};
 
-use crate::{CoreError, Hearth, Result};
+use crate::records::rfc3339;
+use crate::{Hearth, Result};
 
-fn to_fields(p: NewPatient) -> PatientFields {
-    PatientFields {
+fn to_record(p: NewPatient) -> Patient {
+    Patient {
         name: p.name,
         date_of_birth: p.date_of_birth,
         pronouns: p.pronouns,
-        phone: p.phone,
-        email: p.email,
-        address: p.address,
-        notes: p.notes,
+        contact: Contact {
+            phone: p.phone,
+            email: p.email,
+            address: p.address,
+        },
+        emergency_contact: EmergencyContact {
+            name: p.emergency_name,
+            relationship: p.emergency_relationship,
+            phone: p.emergency_phone,
+        },
+        diagnoses: p
+            .diagnoses
+            .into_iter()
+            .map(|d| hearth_records::Diagnosis { code: d.code, text: d.text })
+            .collect(),
+        status: match p.status {
+            PatientStatus::Active => Status::Active,
+            PatientStatus::Discharged => Status::Discharged,
+        },
+        notes: autosurgeon::Text::with_value(p.notes),
     }
 }
 
-fn from_fields(f: PatientFields) -> NewPatient {
+fn from_record(p: &Patient) -> NewPatient {
     NewPatient {
-        name: f.name,
-        date_of_birth: f.date_of_birth,
-        pronouns: f.pronouns,
-        phone: f.phone,
-        email: f.email,
-        address: f.address,
-        notes: f.notes,
+        name: p.name.clone(),
+        date_of_birth: p.date_of_birth.clone(),
+        pronouns: p.pronouns.clone(),
+        phone: p.contact.phone.clone(),
+        email: p.contact.email.clone(),
+        address: p.contact.address.clone(),
+        notes: p.notes.as_str().to_string(),
+        emergency_name: p.emergency_contact.name.clone(),
+        emergency_relationship: p.emergency_contact.relationship.clone(),
+        emergency_phone: p.emergency_contact.phone.clone(),
+        diagnoses: p
+            .diagnoses
+            .iter()
+            .map(|d| Diagnosis { code: d.code.clone(), text: d.text.clone() })
+            .collect(),
+        status: match p.status {
+            Status::Active => PatientStatus::Active,
+            Status::Discharged => PatientStatus::Discharged,
+        },
     }
 }
 
-fn patch_changes(p: PatientPatch) -> Vec<(Field, String)> {
-    [
-        (Field::Name, p.name),
-        (Field::DateOfBirth, p.date_of_birth),
-        (Field::Pronouns, p.pronouns),
-        (Field::Phone, p.phone),
-        (Field::Email, p.email),
-        (Field::Address, p.address),
-        (Field::Notes, p.notes),
-    ]
-    .into_iter()
-    .filter_map(|(f, v)| v.map(|v| (f, v)))
-    .collect()
-}
-
-/// RFC 3339 for Unix seconds (UTC).
-pub(crate) fn rfc3339(secs: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
-fn now_secs(vault: &Vault) -> i64 {
-    vault.options().clock().unix_millis().div_euclid(1000)
-}
-
-fn parse_id(id: &str) -> Result<RecordId> {
-    RecordId::new(id)
-        .map_err(|_| CoreError::Vault(hearth_vault::VaultError::NotFound { id: id.to_string() }))
-}
-
-fn load(vault: &Vault, id: &str, kind: &str, bytes: &[u8]) -> Result<PatientDoc> {
-    if kind != PATIENT_KIND {
-        return Err(CoreError::WrongKind { id: id.to_string() });
+fn apply(patch: PatientPatch, current: &NewPatient) -> NewPatient {
+    let c = current.clone();
+    NewPatient {
+        name: patch.name.unwrap_or(c.name),
+        date_of_birth: patch.date_of_birth.unwrap_or(c.date_of_birth),
+        pronouns: patch.pronouns.unwrap_or(c.pronouns),
+        phone: patch.phone.unwrap_or(c.phone),
+        email: patch.email.unwrap_or(c.email),
+        address: patch.address.unwrap_or(c.address),
+        notes: patch.notes.unwrap_or(c.notes),
+        emergency_name: patch.emergency_name.unwrap_or(c.emergency_name),
+        emergency_relationship: patch.emergency_relationship.unwrap_or(c.emergency_relationship),
+        emergency_phone: patch.emergency_phone.unwrap_or(c.emergency_phone),
+        diagnoses: patch.diagnoses.unwrap_or(c.diagnoses),
+        status: patch.status.unwrap_or(c.status),
     }
-    PatientDoc::load(bytes, vault.device_id()).map_err(CoreError::record(id))
 }
 
-fn view(id: &str, doc: &mut PatientDoc) -> Result<Patient> {
-    let fields = doc.fields().map_err(CoreError::record(id))?;
-    Ok(Patient {
-        id: id.to_string(),
-        fields: from_fields(fields),
-        created_at: rfc3339(doc.created_at().map_err(CoreError::record(id))?),
-        updated_at: rfc3339(doc.updated_at().map_err(CoreError::record(id))?),
-    })
+pub(crate) fn view(p: &Peek<Patient>) -> PatientView {
+    PatientView {
+        id: p.id.clone(),
+        fields: from_record(&p.value),
+        created_at: rfc3339(p.created_at),
+        updated_at: rfc3339(p.updated_at),
+    }
 }
 
 impl Hearth {
     /// Add a patient: a new data key, a new Automerge document, sealed.
-    pub fn add_patient(&self, p: NewPatient) -> Result<Patient> {
-        let mut vault = self.vault();
-        let id = RecordId::random()?;
-        let mut doc = PatientDoc::create(
-            id.as_str(),
-            vault.device_id(),
-            &to_fields(p),
-            now_secs(&vault),
-        )?;
-        let key = vault.create_key()?;
-        vault.put(&id, PATIENT_KIND, &key, &doc.save())?;
-        view(id.as_str(), &mut doc)
+    pub fn add_patient(&self, p: NewPatient) -> Result<PatientView> {
+        Ok(view(&self.create_record(to_record(p))?))
     }
 
     /// Change some fields of a patient; unchanged values are not written.
-    pub fn edit_patient(&self, id: &str, patch: PatientPatch) -> Result<Patient> {
-        let rid = parse_id(id)?;
-        let changes = patch_changes(patch);
-        let mut vault = self.vault();
-        let now = now_secs(&vault);
-        let device = vault.device_id().to_vec();
-        vault.update(&rid, |rec| {
-            if rec.kind != PATIENT_KIND {
-                return Err(CoreError::WrongKind { id: id.to_string() });
-            }
-            let mut doc =
-                PatientDoc::load(&rec.plaintext, &device).map_err(CoreError::record(id))?;
-            let changed = doc.edit(&changes, now)?;
-            let bytes = (!changed.is_empty()).then(|| doc.save());
-            Ok((bytes, view(id, &mut doc)?))
-        })
+    pub fn edit_patient(&self, id: &str, patch: PatientPatch) -> Result<PatientView> {
+        let (p, _) = self.edit_record::<Patient>(id, |v| {
+            let edited = apply(patch, &from_record(v));
+            *v = to_record(edited);
+            Ok(())
+        })?;
+        Ok(view(&p))
     }
 
     /// One patient.
-    pub fn patient(&self, id: &str) -> Result<Patient> {
-        let rid = parse_id(id)?;
-        let mut vault = self.vault();
-        let rec = vault.get(&rid)?;
-        let mut doc = load(&vault, id, &rec.kind, &rec.plaintext)?;
-        view(id, &mut doc)
+    pub fn patient(&self, id: &str) -> Result<PatientView> {
+        Ok(view(&self.read_record::<Patient>(id)?))
     }
 
     /// Every patient, by name; records that fail to open are listed as unreadable, by id.
     pub fn patients(&self) -> Result<Vec<PatientRow>> {
-        let mut vault = self.vault();
-        let all = vault.open_all(PATIENT_KIND)?;
-        let mut rows: Vec<PatientRow> = all
+        let mut rows: Vec<PatientRow> = self
+            .list_records::<Patient>(None)?
             .into_iter()
-            .map(|(id, rec)| {
-                let id = id.to_string();
-                let fields = rec
-                    .map_err(CoreError::from)
-                    .and_then(|r| load(&vault, &id, &r.kind, &r.plaintext))
-                    .and_then(|d| d.fields().map_err(CoreError::record(&id)));
-                match fields {
-                    Ok(f) => PatientRow::Ok {
-                        id,
-                        name: f.name,
-                        date_of_birth: f.date_of_birth,
-                        pronouns: f.pronouns,
-                    },
-                    Err(e) => PatientRow::Unreadable {
-                        id,
-                        message: e.message(),
-                    },
-                }
+            .map(|(id, p)| match p {
+                Ok(p) => PatientRow::Ok {
+                    id,
+                    name: p.value.name,
+                    date_of_birth: p.value.date_of_birth,
+                    pronouns: p.value.pronouns,
+                },
+                Err(e) => PatientRow::Unreadable {
+                    id,
+                    message: e.message(),
+                },
             })
             .collect();
         rows.sort_by_cached_key(|r| match r {
@@ -161,24 +136,11 @@ impl Hearth {
 
     /// A patient's change history, oldest first.
     pub fn patient_history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
-        let rid = parse_id(id)?;
-        let mut vault = self.vault();
-        let rec = vault.get(&rid)?;
-        let mut doc = load(&vault, id, &rec.kind, &rec.plaintext)?;
-        let items = doc.history().map_err(CoreError::record(id))?;
-        Ok(items
-            .into_iter()
-            .map(|h| HistoryEntry {
-                hash: h.hash,
-                device: h.actor,
-                time: rfc3339(h.time),
-                summary: if h.created {
-                    "created".to_string()
-                } else {
-                    let labels: Vec<&str> = h.fields.iter().map(|f| f.label()).collect();
-                    format!("edited {}", labels.join(", "))
-                },
-            })
-            .collect())
+        self.record_history::<Patient>(id)
+    }
+
+    /// Make a patient what it was after change `version` (from the history), as a new change.
+    pub fn restore_patient(&self, id: &str, version: &str) -> Result<PatientView> {
+        Ok(view(&self.restore_record::<Patient>(id, version)?.0))
     }
 }

@@ -146,7 +146,7 @@ fn edits_are_timestamped_and_history_names_the_fields() {
         .unwrap();
     let hist = h.patient_history(&p.id).unwrap();
     let summaries: Vec<&str> = hist.iter().map(|h| h.summary.as_str()).collect();
-    assert_eq!(summaries, vec!["created", "edited phone, email"]);
+    assert_eq!(summaries, vec!["created", "edited email, phone"]);
     assert_eq!(hist[1].time, "2025-06-15T15:16:40Z");
     let invalid = h
         .edit_patient(
@@ -177,6 +177,7 @@ fn no_marker_reaches_any_file_the_vault_wrote() {
         "quill.marker.mail@example.net",
         "77 Marker Lane, Canarytown",
         "Marker note: dreams about the sea 5512",
+        "Canary Emergency Contact 8812",
     ];
     let h = Hearth::create(
         &path,
@@ -193,6 +194,8 @@ fn no_marker_reaches_any_file_the_vault_wrote() {
             email: markers[4].into(),
             address: markers[5].into(),
             notes: markers[6].into(),
+            emergency_name: "Canary Emergency Contact 8812".into(),
+            ..Default::default()
         })
         .unwrap();
     // Edits and reads too (history, list) must leave nothing behind.

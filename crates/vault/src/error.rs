@@ -74,6 +74,12 @@ pub enum VaultError {
         /// The rule it broke.
         why: &'static str,
     },
+    /// A file over the size limit.
+    #[error("the file is larger than the limit of {limit} bytes; nothing was stored")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// Another process holds the vault.
     #[error("the vault is busy in another Hearth window or process; close it or try again")]
     Busy,

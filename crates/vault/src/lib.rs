@@ -30,6 +30,7 @@
 //! # Ok(()) }
 //! ```
 
+mod blob;
 mod clock;
 mod crypto;
 mod error;
@@ -45,6 +46,7 @@ use chacha20poly1305::XChaCha20Poly1305;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use zeroize::Zeroizing;
 
+pub use blob::{BlobId, BlobInfo, BLOB_CHUNK};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use crypto::{KdfParams, Passphrase};
 pub use error::{Result, VaultError};
@@ -500,6 +502,10 @@ impl Vault {
             data: HashMap::new(),
         });
         self.last_use = self.opts.clock.monotonic();
+        // A file whose writer crashed is removed, never shown as complete.
+        if let Err(e) = self.sweep_incomplete_blobs(60_000) {
+            tracing::warn!("could not remove half-written files: {e}");
+        }
         Ok(())
     }
 
@@ -746,6 +752,15 @@ impl Vault {
     /// Open every record of `kind`: one result per record, so one damaged record does not
     /// hide the others.
     pub fn open_all(&mut self, kind: &str) -> Result<Vec<(RecordId, Result<Record>)>> {
+        self.open_where(kind, None)
+    }
+
+    /// Open every record of `kind` sealed under data key `key` (e.g. one patient's records).
+    pub fn open_under_key(&mut self, kind: &str, key: &KeyId) -> Result<Vec<(RecordId, Result<Record>)>> {
+        self.open_where(kind, Some(key))
+    }
+
+    fn open_where(&mut self, kind: &str, key: Option<&KeyId>) -> Result<Vec<(RecordId, Result<Record>)>> {
         validate_kind(kind)?;
         self.touch()?;
         let Self {
@@ -755,15 +770,18 @@ impl Vault {
             ..
         } = self;
         let u = unlocked.as_mut().ok_or(VaultError::Locked)?;
-        let mut stmt = conn
-            .prepare_cached(select_row!("WHERE kind = ?1 ORDER BY created_at, id"))
-            .map_err(VaultError::sqlite("reading records"))?;
-        let rows = stmt
-            .query_map([kind], Row::from_sql)
-            .map_err(VaultError::sqlite("reading records"))?
-            .collect::<rusqlite::Result<Vec<Row>>>()
-            .map_err(VaultError::sqlite("reading records"))?;
-        drop(stmt);
+        let rows = match key {
+            None => conn
+                .prepare_cached(select_row!("WHERE kind = ?1 ORDER BY created_at, id"))
+                .and_then(|mut s| s.query_map([kind], Row::from_sql)?.collect::<rusqlite::Result<Vec<Row>>>()),
+            Some(k) => conn
+                .prepare_cached(select_row!("WHERE key_id = ?1 AND kind = ?2 ORDER BY created_at, id"))
+                .and_then(|mut s| {
+                    s.query_map([k.as_str(), kind], Row::from_sql)?
+                        .collect::<rusqlite::Result<Vec<Row>>>()
+                }),
+        }
+        .map_err(VaultError::sqlite("reading records"))?;
         Ok(rows
             .into_iter()
             .map(|row| {
@@ -841,7 +859,7 @@ fn read_row(conn: &Connection, id: &RecordId) -> Result<Row> {
 }
 
 /// The cipher for a data key, unwrapping and caching it on first use.
-fn data_cipher<'u>(
+pub(crate) fn data_cipher<'u>(
     conn: &Connection,
     header: &Header,
     u: &'u mut Unlocked,

@@ -47,6 +47,24 @@ const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX records_by_kind ON records (kind, created_at);",
+    // 2: one patient's records by key; sealed blobs streamed in chunks.
+    "CREATE INDEX records_by_key ON records (key_id, kind, created_at);
+    CREATE TABLE blobs (
+        blob_id    TEXT    PRIMARY KEY,
+        key_id     TEXT    NOT NULL,
+        state      TEXT    NOT NULL CHECK (state IN ('writing', 'complete')),
+        chunks     INTEGER NOT NULL DEFAULT 0,
+        size       INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        touched_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE blob_chunks (
+        blob_id    TEXT    NOT NULL REFERENCES blobs (blob_id) ON DELETE CASCADE,
+        idx        INTEGER NOT NULL,
+        nonce      BLOB    NOT NULL,
+        ciphertext BLOB    NOT NULL,
+        PRIMARY KEY (blob_id, idx)
+    ) STRICT;",
 ];
 
 fn not_a_vault(path: &Path) -> impl Fn(rusqlite::Error) -> VaultError + '_ {
@@ -144,6 +162,20 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_1_file_migrates_to_the_latest() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch(MIGRATIONS[0]).unwrap();
+        c.pragma_update(None, "user_version", 1).unwrap();
+        c.execute("INSERT INTO records VALUES ('r', 'patient', 'k', 1, x'00', x'00', 1, 1)", []).unwrap();
+        migrate(&mut c).unwrap();
+        let v: u32 = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        let n: i64 = c.query_row("SELECT count(*) FROM records", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1, "migration keeps existing records");
+        c.execute("INSERT INTO blobs (blob_id, key_id, state, created_at, touched_at) VALUES ('b', 'k', 'writing', 1, 1)", []).unwrap();
+    }
 
     #[test]
     fn migrations_are_idempotent() {

@@ -1,0 +1,287 @@
+//! IPC types for clinical records beyond the patient: appointments, notes, assessments,
+//! treatment plans, attachments, search. Their JSON shape is the records' own (hearth-core
+//! converts between the two and a test checks every kind round-trips).
+
+use serde::{Deserialize, Serialize};
+
+/// Id and times of a stored record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordInfo {
+    /// Record id.
+    pub id: String,
+    /// Created, RFC 3339 UTC.
+    pub created_at: String,
+    /// Last changed, RFC 3339 UTC.
+    pub updated_at: String,
+}
+
+/// A stored record with its id and times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stored<T> {
+    /// Id and times.
+    pub info: RecordInfo,
+    /// The record.
+    pub record: T,
+}
+
+/// Appointment status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppointmentStatus {
+    /// Booked.
+    #[default]
+    Scheduled,
+    /// Attended.
+    Attended,
+    /// Did not attend.
+    NoShow,
+    /// Cancelled.
+    Cancelled,
+}
+
+/// Appointment repetition.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recurrence {
+    /// Once.
+    #[default]
+    None,
+    /// Weekly.
+    Weekly,
+    /// Every other week.
+    Biweekly,
+}
+
+/// An appointment (or a series).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appointment {
+    /// Patient record id.
+    pub patient_id: String,
+    /// Local start `YYYY-MM-DDTHH:MM`.
+    pub start: String,
+    /// Minutes.
+    pub duration_min: u32,
+    /// Status.
+    pub status: AppointmentStatus,
+    /// CPT code, e.g. 90834.
+    pub service_code: String,
+    /// Repetition.
+    pub recurrence: Recurrence,
+    /// Last date of a series `YYYY-MM-DD` or empty.
+    pub recurrence_until: String,
+    /// Where.
+    pub location: String,
+}
+
+/// One occurrence on the calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Occurrence {
+    /// The appointment (series) record id.
+    pub appointment_id: String,
+    /// Patient record id.
+    pub patient_id: String,
+    /// Patient name (empty if the patient record is unreadable).
+    pub patient_name: String,
+    /// Local start `YYYY-MM-DDTHH:MM`.
+    pub start: String,
+    /// Minutes.
+    pub duration_min: u32,
+    /// Status of the appointment record.
+    pub status: AppointmentStatus,
+    /// CPT code.
+    pub service_code: String,
+}
+
+/// Note template.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteTemplate {
+    /// Subjective, Objective, Assessment, Plan.
+    Soap,
+    /// Data, Assessment, Plan.
+    Dap,
+    /// Behavior, Intervention, Response, Plan.
+    Birp,
+    /// Free form.
+    #[default]
+    Free,
+}
+
+/// A section of a note.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Section {
+    /// Section key (`subjective`, …).
+    pub key: String,
+    /// Text.
+    pub text: String,
+}
+
+/// A signature over a note or addendum.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    /// Who signed.
+    pub signer: String,
+    /// Unix seconds.
+    pub signed_at: i64,
+    /// SHA-256 hex of the signed content.
+    pub content_hash: String,
+}
+
+/// A signed addendum.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Addendum {
+    /// Text.
+    pub text: String,
+    /// Signature.
+    pub signature: Signature,
+}
+
+/// A session note or psychotherapy note.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// Patient record id.
+    pub patient_id: String,
+    /// Appointment record id or empty.
+    pub appointment_id: String,
+    /// Template.
+    pub template: NoteTemplate,
+    /// Sections in template order.
+    pub sections: Vec<Section>,
+    /// Present once signed (then locked).
+    pub signature: Option<Signature>,
+    /// Signed addenda.
+    pub addenda: Vec<Addendum>,
+}
+
+/// Which measure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Instrument {
+    /// PHQ-9.
+    #[default]
+    Phq9,
+    /// GAD-7.
+    Gad7,
+}
+
+/// One administration of a measure.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// Patient record id.
+    pub patient_id: String,
+    /// Which measure.
+    pub instrument: Instrument,
+    /// `YYYY-MM-DD`.
+    pub administered_on: String,
+    /// Answers 0–3 in item order.
+    pub answers: Vec<u32>,
+}
+
+/// The scored result of an assessment, with the change from the previous one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scored {
+    /// Total.
+    pub total: u32,
+    /// Severity band label ("moderately severe").
+    pub band: String,
+    /// PHQ-9 item 9 above zero.
+    pub safety_alert: bool,
+    /// vs the previous administration of the same measure: `reliable_improvement`,
+    /// `reliable_deterioration`, `no_reliable_change`, or `None` for the first.
+    pub change: Option<String>,
+}
+
+/// Goal status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoalStatus {
+    /// Not started.
+    #[default]
+    NotStarted,
+    /// In progress.
+    InProgress,
+    /// Met.
+    Met,
+    /// Discontinued.
+    Discontinued,
+}
+
+/// A measurable objective.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Objective {
+    /// What.
+    pub text: String,
+    /// How it is measured.
+    pub measure: String,
+}
+
+/// A goal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Goal {
+    /// The goal.
+    pub text: String,
+    /// Objectives.
+    pub objectives: Vec<Objective>,
+    /// Interventions.
+    pub interventions: Vec<String>,
+    /// `YYYY-MM-DD` or empty.
+    pub target_date: String,
+    /// `YYYY-MM-DD` or empty.
+    pub review_date: String,
+    /// Status.
+    pub status: GoalStatus,
+}
+
+/// A problem.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// The problem.
+    pub text: String,
+    /// Goals.
+    pub goals: Vec<Goal>,
+}
+
+/// A treatment plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreatmentPlan {
+    /// Patient record id.
+    pub patient_id: String,
+    /// Problems.
+    pub problems: Vec<Problem>,
+}
+
+/// An attached file's description.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// Patient record id.
+    pub patient_id: String,
+    /// File name.
+    pub filename: String,
+    /// Media type.
+    pub media_type: String,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256 hex.
+    pub sha256: String,
+    /// Vault blob id.
+    pub blob_id: String,
+    /// Description.
+    pub description: String,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// The record.
+    pub record_id: String,
+    /// Its kind (`patient`, `session-note`, …).
+    pub kind: String,
+    /// Its patient.
+    pub patient_id: String,
+    /// The patient's name.
+    pub patient_name: String,
+    /// The matching passage.
+    pub snippet: String,
+    /// Relevance (higher is better).
+    pub score: f32,
+}
