@@ -205,6 +205,24 @@ impl Hearth {
         Ok(self.index_slot().as_ref().map_or(0, SearchIndex::len))
     }
 
+    /// For benchmarks: every searchable record's text, lower-cased (a linear-scan baseline).
+    #[doc(hidden)]
+    pub fn debug_all_search_text(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for (_, p) in self.list_records::<SessionNote>(None)? {
+            if let Ok(p) = p {
+                out.push(p.value.search_text().to_lowercase());
+            }
+        }
+        Ok(out)
+    }
+
+    /// For benchmarks: how many records of `kind` open (decryption only, no parsing).
+    #[doc(hidden)]
+    pub fn debug_open_all_count(&self, kind: &str) -> Result<usize> {
+        Ok(self.vault().open_all(kind)?.into_iter().filter(|(_, r)| r.is_ok()).count())
+    }
+
     /// Keep the index current after a write.
     pub(crate) fn reindex<T: RecordKind>(&self, id: &str, value: &T) {
         if let Some(index) = self.index_slot().as_mut() {

@@ -55,7 +55,11 @@ fn check_line(line: &str, what: &'static str) -> Result<(), CheckpointError> {
 
 impl Checkpoint {
     /// A checkpoint without extension lines. The origin must be a non-empty line.
-    pub fn new(origin: impl Into<String>, size: u64, root: Hash) -> Result<Checkpoint, CheckpointError> {
+    pub fn new(
+        origin: impl Into<String>,
+        size: u64,
+        root: Hash,
+    ) -> Result<Checkpoint, CheckpointError> {
         let origin = origin.into();
         check_line(&origin, "the origin line is empty")?;
         let c = Checkpoint {
@@ -71,7 +75,10 @@ impl Checkpoint {
     }
 
     /// Adds an extension line (non-empty, no control characters).
-    pub fn with_extension(mut self, line: impl Into<String>) -> Result<Checkpoint, CheckpointError> {
+    pub fn with_extension(
+        mut self,
+        line: impl Into<String>,
+    ) -> Result<Checkpoint, CheckpointError> {
         let line = line.into();
         check_line(&line, "an extension line is empty")?;
         self.extensions.push(line);
@@ -87,9 +94,9 @@ impl Checkpoint {
         if text.len() > MAX_CHECKPOINT_TEXT {
             return Err(CheckpointError::Malformed("the checkpoint is too large"));
         }
-        let body = text
-            .strip_suffix('\n')
-            .ok_or(CheckpointError::Malformed("the text must end with a newline"))?;
+        let body = text.strip_suffix('\n').ok_or(CheckpointError::Malformed(
+            "the text must end with a newline",
+        ))?;
         let mut lines = body.split('\n');
         let origin = lines
             .next()
@@ -135,7 +142,12 @@ impl Checkpoint {
 
     /// The checkpoint text (what the log signs and witnesses cosign).
     pub fn to_text(&self) -> String {
-        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, self.root.to_base64());
+        let mut s = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        );
         for e in &self.extensions {
             s.push_str(e);
             s.push('\n');

@@ -10,7 +10,9 @@ use std::fmt;
 
 use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
 
-use crate::note::{check_key_name, format_vkey, hex4, key_id, parse_vkey, NoteError, NoteSignature};
+use crate::note::{
+    check_key_name, format_vkey, hex4, key_id, parse_vkey, NoteError, NoteSignature,
+};
 
 /// Key type byte of a cosignature/v1 key.
 pub const ALG_COSIGNATURE_V1: u8 = 0x04;
@@ -86,8 +88,9 @@ impl Cosignature {
     /// Parses a signature line holding a cosignature/v1.
     pub fn parse_line(line: &str) -> Result<Cosignature, NoteError> {
         let sig = NoteSignature::parse_line(line)?;
-        Cosignature::from_note_signature(&sig)
-            .ok_or(NoteError::Malformed("a cosignature/v1 signature is 72 bytes"))
+        Cosignature::from_note_signature(&sig).ok_or(NoteError::Malformed(
+            "a cosignature/v1 signature is 72 bytes",
+        ))
     }
 }
 

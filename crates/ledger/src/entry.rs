@@ -289,7 +289,11 @@ mod tag {
     pub const STAKE_TABLE_HASH: u8 = 33;
 }
 
-fn enum_byte<T: Copy>(r: &mut Reader<'_>, field: &'static str, table: &[T]) -> Result<T, EntryError> {
+fn enum_byte<T: Copy>(
+    r: &mut Reader<'_>,
+    field: &'static str,
+    table: &[T],
+) -> Result<T, EntryError> {
     let b = r.u8(field)?;
     table
         .get(usize::from(b).wrapping_sub(1))
@@ -489,12 +493,18 @@ impl Entry {
 
     /// Whether only the registrar log may carry this entry.
     pub fn is_registrar_only(&self) -> bool {
-        matches!(self, Entry::Membership(_) | Entry::Stake(_) | Entry::Slash(_))
+        matches!(
+            self,
+            Entry::Membership(_) | Entry::Stake(_) | Entry::Slash(_)
+        )
     }
 
     /// Whether this is a chain entry (appended by [`crate::Log::checkpoint`] only).
     pub fn is_chain(&self) -> bool {
-        matches!(self, Entry::PreviousCheckpoint(_) | Entry::StakeTableHash(_))
+        matches!(
+            self,
+            Entry::PreviousCheckpoint(_) | Entry::StakeTableHash(_)
+        )
     }
 
     /// The record this entry is about, if any.

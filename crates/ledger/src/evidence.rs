@@ -218,11 +218,15 @@ impl Evidence {
         let mut r = Reader::new(bytes);
         let v = r.u8("evidence format")?;
         if v != EVIDENCE_FORMAT {
-            return Err(EvidenceError::Decode(format!("unknown evidence format {v}")));
+            return Err(EvidenceError::Decode(format!(
+                "unknown evidence format {v}"
+            )));
         }
         let kind = r.u8("evidence kind")?;
         if kind != 1 && kind != 2 {
-            return Err(EvidenceError::Decode(format!("unknown evidence kind {kind}")));
+            return Err(EvidenceError::Decode(format!(
+                "unknown evidence kind {kind}"
+            )));
         }
         let name = r.str("witness name", crate::note::MAX_KEY_NAME)?;
         let key = r.array("witness key")?;

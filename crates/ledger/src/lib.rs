@@ -63,8 +63,8 @@ pub mod log;
 pub mod merkle;
 pub mod note;
 pub mod stake;
-pub mod witness;
 mod wire;
+pub mod witness;
 
 pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
 pub use cosignature::{cosignature_message, Cosignature, WitnessKey, WitnessSigner};
@@ -77,8 +77,7 @@ pub use evidence::{
 };
 pub use log::{Appended, CheckpointCommit, Log, LogError, LogRole};
 pub use merkle::{
-    empty_root, leaf_hash, node_hash, verify_consistency, verify_inclusion, Hash, ProofError,
-    Tree,
+    empty_root, leaf_hash, node_hash, verify_consistency, verify_inclusion, Hash, ProofError, Tree,
 };
 pub use note::{Note, NoteError, NoteSignature, NoteSigner, NoteVerifier};
 pub use stake::{is_final, tally, Applied, Finalized, Registry, StakeError, StakeTable, Tally};

@@ -29,7 +29,9 @@ pub enum LogError {
     #[error("membership, stake and slash entries belong in the registrar log, not a device log")]
     RegistrarOnly,
     /// A chain entry offered to `append`; only `checkpoint` writes them.
-    #[error("previous-checkpoint and stake-table entries are written by checkpoint(), not append()")]
+    #[error(
+        "previous-checkpoint and stake-table entries are written by checkpoint(), not append()"
+    )]
     ChainEntry,
     /// The checkpoint could not be built.
     #[error(transparent)]
@@ -77,7 +79,11 @@ pub struct Log {
 
 impl Log {
     /// An empty log named `origin`, signing with `signer`.
-    pub fn new(origin: impl Into<String>, role: LogRole, signer: NoteSigner) -> Result<Log, LogError> {
+    pub fn new(
+        origin: impl Into<String>,
+        role: LogRole,
+        signer: NoteSigner,
+    ) -> Result<Log, LogError> {
         let origin = origin.into();
         // Validate the origin as a checkpoint origin line.
         Checkpoint::new(origin.clone(), 0, Hash::default())?;

@@ -463,8 +463,16 @@ mod tests {
         assert!(tree.inclusion_proof(0, 2).is_err());
         assert!(tree.consistency_proof(2, 1).is_err());
         assert!(verify_inclusion(0, 0, &Hash::default(), &[], &Hash::default()).is_err());
-        assert!(verify_inclusion(u64::MAX, u64::MAX, &Hash::default(), &[], &Hash::default())
-            .is_err());
-        assert!(verify_consistency(u64::MAX - 1, u64::MAX, &Hash::default(), &Hash::default(), &[Hash::default(); 70]).is_err());
+        assert!(
+            verify_inclusion(u64::MAX, u64::MAX, &Hash::default(), &[], &Hash::default()).is_err()
+        );
+        assert!(verify_consistency(
+            u64::MAX - 1,
+            u64::MAX,
+            &Hash::default(),
+            &Hash::default(),
+            &[Hash::default(); 70]
+        )
+        .is_err());
     }
 }

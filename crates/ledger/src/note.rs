@@ -33,7 +33,9 @@ pub enum NoteError {
     #[error("malformed signed note: {0}")]
     Malformed(&'static str),
     /// A key name is empty, too long, or contains a space or `+`.
-    #[error("invalid key name {0:?}: it must be non-empty, at most 256 bytes, without spaces or '+'")]
+    #[error(
+        "invalid key name {0:?}: it must be non-empty, at most 256 bytes, without spaces or '+'"
+    )]
     InvalidKeyName(String),
     /// A verifier key string could not be parsed.
     #[error("malformed verifier key: {0}")]
@@ -169,12 +171,12 @@ impl NoteSignature {
     /// Parses one signature line (with or without its trailing newline).
     pub fn parse_line(line: &str) -> Result<NoteSignature, NoteError> {
         let line = line.strip_suffix('\n').unwrap_or(line);
-        let rest = line
-            .strip_prefix(SIG_PREFIX)
-            .ok_or(NoteError::Malformed("a signature line must start with '— '"))?;
-        let (name, b64) = rest
-            .split_once(' ')
-            .ok_or(NoteError::Malformed("a signature line is '— <name> <base64>'"))?;
+        let rest = line.strip_prefix(SIG_PREFIX).ok_or(NoteError::Malformed(
+            "a signature line must start with '— '",
+        ))?;
+        let (name, b64) = rest.split_once(' ').ok_or(NoteError::Malformed(
+            "a signature line is '— <name> <base64>'",
+        ))?;
         check_key_name(name)?;
         let raw = B64
             .decode(b64)
@@ -239,9 +241,9 @@ impl Note {
         let (text, sigs) = s
             .rsplit_once("\n\n")
             .ok_or(NoteError::Malformed("no blank line before the signatures"))?;
-        let sigs = sigs
-            .strip_suffix('\n')
-            .ok_or(NoteError::Malformed("the last signature line must end with a newline"))?;
+        let sigs = sigs.strip_suffix('\n').ok_or(NoteError::Malformed(
+            "the last signature line must end with a newline",
+        ))?;
         let mut signatures = Vec::new();
         for line in sigs.split('\n') {
             if signatures.len() == MAX_SIGNATURES {
@@ -396,7 +398,10 @@ impl NoteVerifier {
             return false;
         };
         self.key
-            .verify(text.as_bytes(), &ed25519_dalek::Signature::from_bytes(&bytes))
+            .verify(
+                text.as_bytes(),
+                &ed25519_dalek::Signature::from_bytes(&bytes),
+            )
             .is_ok()
     }
 
@@ -471,7 +476,7 @@ mod tests {
             b"hello\n\n",
             b"hello\n\n\xe2\x80\x94 a AAAA\n",
             b"hello\n\n\xe2\x80\x94 a\n",
-            b"\n\n\xe2\x80\x94 a AAAAAAAA\n",
+            b"hello\n\n\xe2\x80\x94 a AAAAAAAA",
             b"he\tllo\n\n\xe2\x80\x94 a AAAAAAAA\n",
         ] {
             assert!(Note::parse(bad).is_err(), "{bad:?}");

@@ -58,7 +58,9 @@ pub enum StakeError {
         finalized: u64,
     },
     /// Not enough stake cosigned it.
-    #[error("not final: cosigners hold {cosigned} of {total} stake; more than two thirds is needed")]
+    #[error(
+        "not final: cosigners hold {cosigned} of {total} stake; more than two thirds is needed"
+    )]
     NotFinal {
         /// Stake of distinct valid cosigners.
         cosigned: u128,
@@ -227,13 +229,19 @@ pub struct Registry {
     slashed: BTreeSet<[u8; 32]>,
     pending: Vec<(u64, Change)>,
     finalized: u64,
+    bootstrapped: bool,
 }
 
 impl Registry {
     /// A replica for the registrar log `origin` signed by `registrar`, starting from `genesis`.
     /// With an empty genesis table the first registrar-signed checkpoint is final (trust on
-    /// first use); afterwards finality needs the stake quorum.
-    pub fn new(origin: impl Into<String>, registrar: NoteVerifier, genesis: StakeTable) -> Registry {
+    /// first use); every later one needs the stake quorum. If the stake in force ever drops
+    /// to zero nothing is final any more: the clinic must keep stake in force.
+    pub fn new(
+        origin: impl Into<String>,
+        registrar: NoteVerifier,
+        genesis: StakeTable,
+    ) -> Registry {
         Registry {
             origin: origin.into(),
             registrar,
@@ -243,6 +251,7 @@ impl Registry {
             slashed: BTreeSet::new(),
             pending: Vec::new(),
             finalized: 0,
+            bootstrapped: false,
         }
     }
 
@@ -338,7 +347,8 @@ impl Registry {
             });
         }
         let t = tally(cp, cosignatures, &self.table);
-        let genesis = self.table.total() == 0;
+        // Trust on first use only while nothing was ever finalized and no stake exists.
+        let genesis = !self.bootstrapped && self.table.total() == 0;
         if !genesis && !t.is_final() {
             return Err(StakeError::NotFinal {
                 cosigned: t.cosigned,
@@ -346,6 +356,7 @@ impl Registry {
             });
         }
         self.finalized = cp.size();
+        self.bootstrapped = true;
         let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
             .into_iter()
             .partition(|(i, _)| *i < cp.size());

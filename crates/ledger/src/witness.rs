@@ -46,7 +46,9 @@ pub enum WitnessError {
     },
     /// The old size is not the size this witness last cosigned (409): retry from
     /// `current_size`.
-    #[error("conflict: this witness last cosigned size {current_size} for this log; retry from there")]
+    #[error(
+        "conflict: this witness last cosigned size {current_size} for this log; retry from there"
+    )]
     Conflict {
         /// The size of the last checkpoint this witness cosigned for the origin.
         current_size: u64,
@@ -172,7 +174,14 @@ impl WitnessState {
             let size = r.u64("size").map_err(|e| err(e.to_string()))?;
             let root = Hash(r.array("root").map_err(|e| err(e.to_string()))?);
             if logs
-                .insert(origin.to_string(), TrackedLog { verifier, size, root })
+                .insert(
+                    origin.to_string(),
+                    TrackedLog {
+                        verifier,
+                        size,
+                        root,
+                    },
+                )
                 .is_some()
             {
                 return Err(err(format!("origin {origin:?} listed twice")));
@@ -232,10 +241,13 @@ impl AddCheckpointRequest {
         {
             return Err(bad("old size must be a decimal number"));
         }
-        let old_size: u64 = n.parse().map_err(|_| bad("old size does not fit in 64 bits"))?;
+        let old_size: u64 = n
+            .parse()
+            .map_err(|_| bad("old size does not fit in 64 bits"))?;
         let mut proof = Vec::new();
         loop {
-            let line = next_line().ok_or_else(|| bad("missing blank line before the checkpoint"))?;
+            let line =
+                next_line().ok_or_else(|| bad("missing blank line before the checkpoint"))?;
             if line.is_empty() {
                 break;
             }

@@ -147,7 +147,14 @@ fn a_million_leaves_fit_and_prove() {
     let root = t.root();
     let p = t.inclusion_proof(123_457, 1_000_000).unwrap();
     assert_eq!(p.len(), 20);
-    verify_inclusion(123_457, 1_000_000, &t.leaf_hash(123_457).unwrap(), &p, &root).unwrap();
+    verify_inclusion(
+        123_457,
+        1_000_000,
+        &t.leaf_hash(123_457).unwrap(),
+        &p,
+        &root,
+    )
+    .unwrap();
     let c = t.consistency_proof(999_999, 1_000_000).unwrap();
     verify_consistency(999_999, 1_000_000, &t.root_at(999_999).unwrap(), &root, &c).unwrap();
 }

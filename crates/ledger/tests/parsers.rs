@@ -28,17 +28,33 @@ fn witness_key() -> impl Strategy<Value = WitnessKey> {
 
 /// Evidence built from a real equivocation, so it also decodes to something that verifies.
 fn evidence() -> impl Strategy<Value = Evidence> {
-    (any::<[u8; 32]>(), 1u64..1_000_000, hash(), hash(), any::<u64>(), prop::option::of(prop::collection::vec(hash(), 0..8)))
+    (
+        any::<[u8; 32]>(),
+        1u64..1_000_000,
+        hash(),
+        hash(),
+        any::<u64>(),
+        prop::option::of(prop::collection::vec(hash(), 0..8)),
+    )
         .prop_filter("roots must differ", |(_, _, a, b, _, _)| a != b)
         .prop_map(|(seed, size, r1, r2, ts, proof)| {
             let w = WitnessSigner::new("witness.example", SigningKey::from_bytes(&seed)).unwrap();
             let c1 = Checkpoint::new("log.example", size, r1).unwrap();
             let c2 = Checkpoint::new("log.example", size, r2).unwrap();
-            let a = CosignedCheckpoint { cosignature: w.cosign(&c1.to_text(), ts), checkpoint: c1 };
-            let b = CosignedCheckpoint { cosignature: w.cosign(&c2.to_text(), ts), checkpoint: c2 };
+            let a = CosignedCheckpoint {
+                cosignature: w.cosign(&c1.to_text(), ts),
+                checkpoint: c1,
+            };
+            let b = CosignedCheckpoint {
+                cosignature: w.cosign(&c2.to_text(), ts),
+                checkpoint: c2,
+            };
             let mut e = Evidence::equivocation(w.witness_key(), a, b).unwrap();
             if let Some(p) = proof {
-                e.inconsistency = Some(InconsistencyProof { prefix_root: r1, proof: p });
+                e.inconsistency = Some(InconsistencyProof {
+                    prefix_root: r1,
+                    proof: p,
+                });
             }
             e
         })
@@ -46,36 +62,70 @@ fn evidence() -> impl Strategy<Value = Evidence> {
 
 fn entry() -> impl Strategy<Value = Entry> {
     prop_oneof![
-        (record_id(), prop::collection::vec(any::<[u8; 32]>(), 0..20), 0u8..3, token(), any::<[u8; 32]>(), any::<u64>())
-            .prop_map(|(record, heads, k, category, actor, time)| Entry::RecordChange(RecordChange {
-                record,
-                heads: heads.into_iter().map(ChangeHash).collect(),
-                kind: [ChangeKind::Create, ChangeKind::Edit, ChangeKind::Delete][k as usize],
-                category,
-                actor: DeviceId(actor),
-                time,
-            })),
-        (record_id(), 0u8..4, token(), any::<[u8; 32]>(), any::<u64>()).prop_map(|(record, a, purpose, actor, time)| {
-            Entry::Access(Access {
-                record,
-                action: [AccessAction::View, AccessAction::Export, AccessAction::Analyse, AccessAction::BreakGlass][a as usize],
-                purpose,
-                actor: DeviceId(actor),
+        (
+            record_id(),
+            prop::collection::vec(any::<[u8; 32]>(), 0..20),
+            0u8..3,
+            token(),
+            any::<[u8; 32]>(),
+            any::<u64>()
+        )
+            .prop_map(
+                |(record, heads, k, category, actor, time)| Entry::RecordChange(RecordChange {
+                    record,
+                    heads: heads.into_iter().map(ChangeHash).collect(),
+                    kind: [ChangeKind::Create, ChangeKind::Edit, ChangeKind::Delete][k as usize],
+                    category,
+                    actor: DeviceId(actor),
+                    time,
+                })
+            ),
+        (
+            record_id(),
+            0u8..4,
+            token(),
+            any::<[u8; 32]>(),
+            any::<u64>()
+        )
+            .prop_map(|(record, a, purpose, actor, time)| {
+                Entry::Access(Access {
+                    record,
+                    action: [
+                        AccessAction::View,
+                        AccessAction::Export,
+                        AccessAction::Analyse,
+                        AccessAction::BreakGlass,
+                    ][a as usize],
+                    purpose,
+                    actor: DeviceId(actor),
+                    time,
+                })
+            }),
+        (record_id(), hash(), 0u8..3, any::<u64>()).prop_map(|(patient, contract, a, time)| {
+            Entry::Consent(Consent {
+                patient,
+                contract,
+                action: [
+                    ConsentAction::Granted,
+                    ConsentAction::Withdrawn,
+                    ConsentAction::Expired,
+                ][a as usize],
                 time,
             })
         }),
-        (record_id(), hash(), 0u8..3, any::<u64>()).prop_map(|(patient, contract, a, time)| Entry::Consent(Consent {
-            patient,
-            contract,
-            action: [ConsentAction::Granted, ConsentAction::Withdrawn, ConsentAction::Expired][a as usize],
-            time,
-        })),
-        (any::<[u8; 32]>(), token(), any::<bool>()).prop_map(|(m, role, added)| Entry::Membership(Membership {
-            member: DeviceId(m),
-            role,
-            change: if added { MembershipChange::Added } else { MembershipChange::Removed },
-        })),
-        (witness_key(), any::<u64>()).prop_map(|(witness, stake)| Entry::Stake(StakeChange { witness, stake })),
+        (any::<[u8; 32]>(), token(), any::<bool>()).prop_map(|(m, role, added)| Entry::Membership(
+            Membership {
+                member: DeviceId(m),
+                role,
+                change: if added {
+                    MembershipChange::Added
+                } else {
+                    MembershipChange::Removed
+                },
+            }
+        )),
+        (witness_key(), any::<u64>())
+            .prop_map(|(witness, stake)| Entry::Stake(StakeChange { witness, stake })),
         evidence().prop_map(|e| Entry::Slash(Box::new(e))),
         hash().prop_map(Entry::PreviousCheckpoint),
         hash().prop_map(Entry::StakeTableHash),
