@@ -163,6 +163,29 @@ mod tests {
     }
 
     #[test]
+    fn two_devices_edit_one_appointment_offline_and_converge() {
+        use crate::Doc;
+        let mut a = Doc::create("a1", &[1; 16], appt(), 1_750_000_000).unwrap();
+        let mut b: Doc<Appointment> = Doc::load(&a.save(), &[2; 16]).unwrap();
+        let mut ea = a.value().clone();
+        ea.status = AppointmentStatus::Attended;
+        a.update(ea, 1_750_000_100).unwrap();
+        let mut eb = b.value().clone();
+        eb.location = "Room 2".into();
+        eb.duration_min = 60;
+        b.update(eb, 1_750_000_200).unwrap();
+        let (to_b, to_a) = (a.changes_for(&mut b), b.changes_for(&mut a));
+        a.apply_changes(&to_a).unwrap();
+        b.apply_changes(&to_b).unwrap();
+        assert_eq!(a.value(), b.value());
+        assert_eq!(a.value().status, AppointmentStatus::Attended);
+        assert_eq!((a.value().location.as_str(), a.value().duration_min), ("Room 2", 60));
+        // Both devices' changes are in the history, attributed to their device.
+        let actors: Vec<String> = a.history().unwrap().into_iter().map(|h| h.actor).collect();
+        assert!(actors.contains(&hex::encode([1u8; 16])) && actors.contains(&hex::encode([2u8; 16])));
+    }
+
+    #[test]
     fn weekly_and_biweekly_series_expand_within_a_window() {
         let mut a = appt();
         assert_eq!(a.occurrences(datetime!(2026-03-02 0:00), datetime!(2026-03-09 0:00)), vec![datetime!(2026-03-02 10:00)]);
