@@ -294,17 +294,32 @@ fn json(out: &mut impl Write, v: &impl Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) fn print_history(out: &mut impl Write, as_json: bool, hist: &[HistoryEntry]) -> anyhow::Result<()> {
+pub(crate) fn print_history(
+    out: &mut impl Write,
+    as_json: bool,
+    hist: &[HistoryEntry],
+) -> anyhow::Result<()> {
     if as_json {
         return json(out, &hist);
     }
     for e in hist {
-        writeln!(out, "{}  {}  device {}  {}", e.time, &e.hash, e.device.get(..8).unwrap_or(&e.device), e.summary)?;
+        writeln!(
+            out,
+            "{}  {}  device {}  {}",
+            e.time,
+            &e.hash,
+            e.device.get(..8).unwrap_or(&e.device),
+            e.summary
+        )?;
     }
     Ok(())
 }
 
-fn sections(template: api::NoteTemplate, pairs: &[String], base: Vec<api::Section>) -> anyhow::Result<Vec<api::Section>> {
+fn sections(
+    template: api::NoteTemplate,
+    pairs: &[String],
+    base: Vec<api::Section>,
+) -> anyhow::Result<Vec<api::Section>> {
     let mut out = base;
     if out.is_empty() {
         out = match template {
@@ -314,25 +329,50 @@ fn sections(template: api::NoteTemplate, pairs: &[String], base: Vec<api::Sectio
             api::NoteTemplate::Free => ["note"].as_slice(),
         }
         .iter()
-        .map(|k| api::Section { key: (*k).into(), text: String::new() })
+        .map(|k| api::Section {
+            key: (*k).into(),
+            text: String::new(),
+        })
         .collect();
     }
     for p in pairs {
-        let (k, v) = p.split_once('=').ok_or_else(|| anyhow!("--section takes KEY=TEXT, got {p:?}"))?;
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--section takes KEY=TEXT, got {p:?}"))?;
         match out.iter_mut().find(|s| s.key == k) {
             Some(s) => s.text = v.to_string(),
-            None => out.push(api::Section { key: k.into(), text: v.into() }),
+            None => out.push(api::Section {
+                key: k.into(),
+                text: v.into(),
+            }),
         }
     }
     Ok(out)
 }
 
-fn print_note(out: &mut impl Write, n: &Stored<api::Note>, psychotherapy: bool) -> anyhow::Result<()> {
+fn print_note(
+    out: &mut impl Write,
+    n: &Stored<api::Note>,
+    psychotherapy: bool,
+) -> anyhow::Result<()> {
     let r = &n.record;
-    let kind = if psychotherapy { "psychotherapy note" } else { "session note" };
-    writeln!(out, "{kind} {}  patient {}  {:?}", n.info.id, r.patient_id, r.template)?;
+    let kind = if psychotherapy {
+        "psychotherapy note"
+    } else {
+        "session note"
+    };
+    writeln!(
+        out,
+        "{kind} {}  patient {}  {:?}",
+        n.info.id, r.patient_id, r.template
+    )?;
     match &r.signature {
-        Some(s) => writeln!(out, "signed by {} (content {})", s.signer, &s.content_hash[..12.min(s.content_hash.len())])?,
+        Some(s) => writeln!(
+            out,
+            "signed by {} (content {})",
+            s.signer,
+            &s.content_hash[..12.min(s.content_hash.len())]
+        )?,
         None => writeln!(out, "draft")?,
     }
     for s in &r.sections {
@@ -350,14 +390,27 @@ fn today_local() -> time::Date {
         .date()
 }
 
-pub(crate) fn run(h: &Hearth, cmd: Command, as_json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+pub(crate) fn run(
+    h: &Hearth,
+    cmd: Command,
+    as_json: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     match cmd {
         Command::Appointment(c) => match c {
             AppointmentCmd::Add { patient, fields } => {
-                let mut a = api::Appointment { patient_id: patient, duration_min: 50, ..Default::default() };
+                let mut a = api::Appointment {
+                    patient_id: patient,
+                    duration_min: 50,
+                    ..Default::default()
+                };
                 fields.apply(&mut a);
                 let s = h.add_appointment(a)?;
-                if as_json { json(out, &s)? } else { writeln!(out, "booked {} at {}", s.info.id, s.record.start)? }
+                if as_json {
+                    json(out, &s)?
+                } else {
+                    writeln!(out, "booked {} at {}", s.info.id, s.record.start)?
+                }
             }
             AppointmentCmd::List { patient } => {
                 let list = h.appointments(patient.as_deref())?;
@@ -366,7 +419,16 @@ pub(crate) fn run(h: &Hearth, cmd: Command, as_json: bool, out: &mut impl Write)
                 } else {
                     for a in list {
                         let r = &a.record;
-                        writeln!(out, "{}  {}  {} min  {:?}  {}  patient {}", a.info.id, r.start, r.duration_min, r.status, r.service_code, r.patient_id)?;
+                        writeln!(
+                            out,
+                            "{}  {}  {} min  {:?}  {}  patient {}",
+                            a.info.id,
+                            r.start,
+                            r.duration_min,
+                            r.status,
+                            r.service_code,
+                            r.patient_id
+                        )?;
                     }
                 }
             }
@@ -375,19 +437,32 @@ pub(crate) fn run(h: &Hearth, cmd: Command, as_json: bool, out: &mut impl Write)
                 let mut a = h.appointment(&id)?.record;
                 fields.apply(&mut a);
                 let s = h.edit_appointment(&id, a)?;
-                if as_json { json(out, &s)? } else { writeln!(out, "saved {}", s.info.id)? }
+                if as_json {
+                    json(out, &s)?
+                } else {
+                    writeln!(out, "saved {}", s.info.id)?
+                }
             }
-            AppointmentCmd::History { id } => print_history(out, as_json, &h.appointment_history(&id)?)?,
+            AppointmentCmd::History { id } => {
+                print_history(out, as_json, &h.appointment_history(&id)?)?
+            }
         },
         Command::Calendar(args) => {
             let fmt = time::macros::format_description!("[year]-[month]-[day]");
             let (from, days) = if args.today {
                 (today_local(), 1)
             } else if let Some(w) = args.week {
-                (time::Date::parse(&w, &fmt).with_context(|| format!("--week {w:?}: write the date as YYYY-MM-DD"))?, 7)
+                (
+                    time::Date::parse(&w, &fmt)
+                        .with_context(|| format!("--week {w:?}: write the date as YYYY-MM-DD"))?,
+                    7,
+                )
             } else {
                 let t = today_local();
-                (t - time::Duration::days(i64::from(t.weekday().number_days_from_monday())), 7)
+                (
+                    t - time::Duration::days(i64::from(t.weekday().number_days_from_monday())),
+                    7,
+                )
             };
             let to = from + time::Duration::days(days);
             let f = |d: time::Date| format!("{}T00:00", d.format(&fmt).unwrap_or_default());
@@ -398,12 +473,27 @@ pub(crate) fn run(h: &Hearth, cmd: Command, as_json: bool, out: &mut impl Write)
                 writeln!(out, "nothing booked")?
             } else {
                 for o in occ {
-                    writeln!(out, "{}  {:>3} min  {:<24} {:?}  {}  ({})", o.start.replace('T', " "), o.duration_min, o.patient_name, o.status, o.service_code, o.appointment_id)?;
+                    writeln!(
+                        out,
+                        "{}  {:>3} min  {:<24} {:?}  {}  ({})",
+                        o.start.replace('T', " "),
+                        o.duration_min,
+                        o.patient_name,
+                        o.status,
+                        o.service_code,
+                        o.appointment_id
+                    )?;
                 }
             }
         }
         Command::Note(c) => match c {
-            NoteCmd::Add { patient, appointment, template, sections: pairs, psychotherapy } => {
+            NoteCmd::Add {
+                patient,
+                appointment,
+                template,
+                sections: pairs,
+                psychotherapy,
+            } => {
                 let template = match template {
                     Template::Soap => api::NoteTemplate::Soap,
                     Template::Dap => api::NoteTemplate::Dap,
@@ -419,50 +509,101 @@ pub(crate) fn run(h: &Hearth, cmd: Command, as_json: bool, out: &mut impl Write)
                     addenda: Vec::new(),
                 };
                 let s = h.add_note(note, psychotherapy)?;
-                if as_json { json(out, &s)? } else { writeln!(out, "draft {} started", s.info.id)? }
+                if as_json {
+                    json(out, &s)?
+                } else {
+                    writeln!(out, "draft {} started", s.info.id)?
+                }
             }
-            NoteCmd::List { patient, psychotherapy } => {
-                let list = if psychotherapy { h.psychotherapy_notes(&patient)? } else { h.notes(&patient)? };
+            NoteCmd::List {
+                patient,
+                psychotherapy,
+            } => {
+                let list = if psychotherapy {
+                    h.psychotherapy_notes(&patient)?
+                } else {
+                    h.notes(&patient)?
+                };
                 if as_json {
                     json(out, &list)?
                 } else {
                     for n in list {
-                        let state = if n.record.signature.is_some() { "signed" } else { "draft" };
-                        writeln!(out, "{}  {}  {:?}  {state}", n.info.id, n.info.created_at, n.record.template)?;
+                        let state = if n.record.signature.is_some() {
+                            "signed"
+                        } else {
+                            "draft"
+                        };
+                        writeln!(
+                            out,
+                            "{}  {}  {:?}  {state}",
+                            n.info.id, n.info.created_at, n.record.template
+                        )?;
                     }
                 }
             }
             NoteCmd::Show { id } => {
                 let (n, psy) = h.note(&id)?;
-                if as_json { json(out, &n)? } else { print_note(out, &n, psy)? }
+                if as_json {
+                    json(out, &n)?
+                } else {
+                    print_note(out, &n, psy)?
+                }
             }
-            NoteCmd::Edit { id, sections: pairs } => {
+            NoteCmd::Edit {
+                id,
+                sections: pairs,
+            } => {
                 let (n, _) = h.note(&id)?;
                 let mut note = n.record;
                 note.sections = sections(note.template, &pairs, note.sections)?;
                 let s = h.edit_note(&id, note)?;
-                if as_json { json(out, &s)? } else { writeln!(out, "saved {}", s.info.id)? }
+                if as_json {
+                    json(out, &s)?
+                } else {
+                    writeln!(out, "saved {}", s.info.id)?
+                }
             }
             NoteCmd::Sign { id, signer } => {
                 let s = h.sign_note(&id, &signer)?;
-                if as_json { json(out, &s)? } else { writeln!(out, "signed {} as {signer}", s.info.id)? }
+                if as_json {
+                    json(out, &s)?
+                } else {
+                    writeln!(out, "signed {} as {signer}", s.info.id)?
+                }
             }
             NoteCmd::Addendum { id, text, signer } => {
                 let s = h.add_addendum(&id, &text, &signer)?;
-                if as_json { json(out, &s)? } else { writeln!(out, "addendum added to {}", s.info.id)? }
+                if as_json {
+                    json(out, &s)?
+                } else {
+                    writeln!(out, "addendum added to {}", s.info.id)?
+                }
             }
             NoteCmd::History { id } => print_history(out, as_json, &h.note_history(&id)?)?,
             NoteCmd::Restore { id, version } => {
                 let s = h.restore_note(&id, &version)?;
-                if as_json { json(out, &s)? } else { writeln!(out, "restored {} to version {version}", s.info.id)? }
+                if as_json {
+                    json(out, &s)?
+                } else {
+                    writeln!(out, "restored {} to version {version}", s.info.id)?
+                }
             }
         },
         Command::Assessment(c) => match c {
-            AssessmentCmd::Add { patient, instrument, answers, date } => {
+            AssessmentCmd::Add {
+                patient,
+                instrument,
+                answers,
+                date,
+            } => {
                 let answers: Vec<u32> = answers
                     .split(',')
                     .enumerate()
-                    .map(|(i, a)| a.trim().parse::<u32>().map_err(|_| anyhow!("item {}: {a:?} is not a number 0–3", i + 1)))
+                    .map(|(i, a)| {
+                        a.trim()
+                            .parse::<u32>()
+                            .map_err(|_| anyhow!("item {}: {a:?} is not a number 0–3", i + 1))
+                    })
                     .collect::<anyhow::Result<_>>()?;
                 let fmt = time::macros::format_description!("[year]-[month]-[day]");
                 let a = api::Assessment {
@@ -471,14 +612,19 @@ pub(crate) fn run(h: &Hearth, cmd: Command, as_json: bool, out: &mut impl Write)
                         Instrument::Phq9 => api::Instrument::Phq9,
                         Instrument::Gad7 => api::Instrument::Gad7,
                     },
-                    administered_on: date.unwrap_or_else(|| today_local().format(&fmt).unwrap_or_default()),
+                    administered_on: date
+                        .unwrap_or_else(|| today_local().format(&fmt).unwrap_or_default()),
                     answers,
                 };
                 let (s, score) = h.add_assessment(a)?;
                 if as_json {
                     json(out, &serde_json::json!({"assessment": s, "score": score}))?
                 } else {
-                    writeln!(out, "recorded {}: total {} ({})", s.info.id, score.total, score.band)?;
+                    writeln!(
+                        out,
+                        "recorded {}: total {} ({})",
+                        s.info.id, score.total, score.band
+                    )?;
                     if score.safety_alert {
                         writeln!(out, "SAFETY ALERT: item 9 (thoughts of death or self-harm) was answered above zero; assess risk now")?;
                     }
@@ -490,23 +636,44 @@ pub(crate) fn run(h: &Hearth, cmd: Command, as_json: bool, out: &mut impl Write)
             AssessmentCmd::List { patient } => {
                 let list = h.assessments(&patient)?;
                 if as_json {
-                    let v: Vec<_> = list.iter().map(|(s, sc)| serde_json::json!({"assessment": s, "score": sc})).collect();
+                    let v: Vec<_> = list
+                        .iter()
+                        .map(|(s, sc)| serde_json::json!({"assessment": s, "score": sc}))
+                        .collect();
                     json(out, &v)?
                 } else {
                     for (s, sc) in list {
-                        let alert = if sc.safety_alert { "  ITEM 9 ALERT" } else { "" };
-                        let change = sc.change.map(|c| format!("  {}", c.replace('_', " "))).unwrap_or_default();
-                        writeln!(out, "{}  {:?}  {:>2} {}{change}{alert}", s.record.administered_on, s.record.instrument, sc.total, sc.band)?;
+                        let alert = if sc.safety_alert {
+                            "  ITEM 9 ALERT"
+                        } else {
+                            ""
+                        };
+                        let change = sc
+                            .change
+                            .map(|c| format!("  {}", c.replace('_', " ")))
+                            .unwrap_or_default();
+                        writeln!(
+                            out,
+                            "{}  {:?}  {:>2} {}{change}{alert}",
+                            s.record.administered_on, s.record.instrument, sc.total, sc.band
+                        )?;
                     }
                 }
             }
         },
         Command::Plan(c) => match c {
             PlanCmd::Set { file } => {
-                let text = std::fs::read_to_string(&file).with_context(|| format!("could not read {}", file.display()))?;
-                let plan: api::TreatmentPlan = serde_json::from_str(&text).with_context(|| format!("{} is not a treatment plan in JSON", file.display()))?;
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("could not read {}", file.display()))?;
+                let plan: api::TreatmentPlan = serde_json::from_str(&text).with_context(|| {
+                    format!("{} is not a treatment plan in JSON", file.display())
+                })?;
                 let s = h.save_plan(plan)?;
-                if as_json { json(out, &s)? } else { writeln!(out, "saved plan {}", s.info.id)? }
+                if as_json {
+                    json(out, &s)?
+                } else {
+                    writeln!(out, "saved plan {}", s.info.id)?
+                }
             }
             PlanCmd::Show { patient } => match h.plan(&patient)? {
                 Some(p) => json(out, &p)?,
@@ -514,9 +681,21 @@ pub(crate) fn run(h: &Hearth, cmd: Command, as_json: bool, out: &mut impl Write)
             },
         },
         Command::Attachment(c) => match c {
-            AttachmentCmd::Add { patient, file, description } => {
+            AttachmentCmd::Add {
+                patient,
+                file,
+                description,
+            } => {
                 let s = h.attach_file(&patient, &file, &description)?;
-                if as_json { json(out, &s)? } else { writeln!(out, "attached {} ({} bytes) as {}", s.record.filename, s.record.size, s.info.id)? }
+                if as_json {
+                    json(out, &s)?
+                } else {
+                    writeln!(
+                        out,
+                        "attached {} ({} bytes) as {}",
+                        s.record.filename, s.record.size, s.info.id
+                    )?
+                }
             }
             AttachmentCmd::List { patient } => {
                 let list = h.attachments(&patient)?;
@@ -524,7 +703,11 @@ pub(crate) fn run(h: &Hearth, cmd: Command, as_json: bool, out: &mut impl Write)
                     json(out, &list)?
                 } else {
                     for a in list {
-                        writeln!(out, "{}  {:<30} {:>12} bytes  {}", a.info.id, a.record.filename, a.record.size, a.record.media_type)?;
+                        writeln!(
+                            out,
+                            "{}  {:<30} {:>12} bytes  {}",
+                            a.info.id, a.record.filename, a.record.size, a.record.media_type
+                        )?;
                     }
                 }
             }
@@ -541,7 +724,11 @@ pub(crate) fn run(h: &Hearth, cmd: Command, as_json: bool, out: &mut impl Write)
                 writeln!(out, "no matches")?
             } else {
                 for hit in hits {
-                    writeln!(out, "{}  {:<20} {}  {}", hit.record_id, hit.patient_name, hit.kind, hit.snippet)?;
+                    writeln!(
+                        out,
+                        "{}  {:<20} {}  {}",
+                        hit.record_id, hit.patient_name, hit.kind, hit.snippet
+                    )?;
                 }
             }
         }

@@ -10,7 +10,9 @@ use anyhow::{anyhow, Context};
 use clap::{Args, Parser, Subcommand};
 mod clinical;
 
-use hearth_api::{Diagnosis, ErrorKind, NewPatient, Patient, PatientPatch, PatientRow, PatientStatus};
+use hearth_api::{
+    Diagnosis, ErrorKind, NewPatient, Patient, PatientPatch, PatientRow, PatientStatus,
+};
 use hearth_core::{CoreError, Hearth, HearthOptions};
 use zeroize::Zeroizing;
 
@@ -157,7 +159,10 @@ impl PatientFields {
                 .iter()
                 .map(|d| {
                     let (code, text) = d.split_once(':').unwrap_or((d.as_str(), ""));
-                    Diagnosis { code: code.trim().into(), text: text.trim().into() }
+                    Diagnosis {
+                        code: code.trim().into(),
+                        text: text.trim().into(),
+                    }
                 })
                 .collect()
         });
@@ -173,7 +178,13 @@ impl PatientFields {
             emergency_relationship: self.emergency_relationship,
             emergency_phone: self.emergency_phone,
             diagnoses,
-            status: self.status.map(|s| if s == "discharged" { PatientStatus::Discharged } else { PatientStatus::Active }),
+            status: self.status.map(|s| {
+                if s == "discharged" {
+                    PatientStatus::Discharged
+                } else {
+                    PatientStatus::Active
+                }
+            }),
         }
     }
 }
@@ -387,7 +398,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     if cli.json {
                         writeln!(out, "{}", serde_json::to_string_pretty(&p)?)?;
                     } else {
-                        writeln!(out, "restored {} ({}) to version {version}", p.fields.name, p.id)?;
+                        writeln!(
+                            out,
+                            "restored {} ({}) to version {version}",
+                            p.fields.name, p.id
+                        )?;
                     }
                 }
             }
@@ -431,11 +446,15 @@ fn print_rows(out: &mut impl Write, rows: &[PatientRow]) -> anyhow::Result<()> {
 
 fn print_patient(out: &mut impl Write, p: &Patient) -> anyhow::Result<()> {
     let f = &p.fields;
-    let emergency = [f.emergency_name.as_str(), f.emergency_relationship.as_str(), f.emergency_phone.as_str()]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let emergency = [
+        f.emergency_name.as_str(),
+        f.emergency_relationship.as_str(),
+        f.emergency_phone.as_str(),
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(", ");
     let status = match f.status {
         PatientStatus::Active => "active",
         PatientStatus::Discharged => "discharged",

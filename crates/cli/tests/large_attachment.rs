@@ -18,7 +18,11 @@ fn hearth(vault: &std::path::Path, args: &[&str]) -> std::process::Output {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -46,22 +50,47 @@ fn a_200_mb_file_streams_in_and_out_with_bounded_memory() {
     let out = hearth(&vault, &["--json", "patient", "add", "--name", "Ada"]);
     let patient: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let pid = patient["id"].as_str().unwrap();
-    let out = hearth(&vault, &["--json", "attachment", "add", "--patient", pid, file.to_str().unwrap()]);
+    let out = hearth(
+        &vault,
+        &[
+            "--json",
+            "attachment",
+            "add",
+            "--patient",
+            pid,
+            file.to_str().unwrap(),
+        ],
+    );
     let att: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(att["record"]["size"], SIZE as u64);
     assert_eq!(att["record"]["sha256"], expected.as_str());
     assert_eq!(att["record"]["media_type"], "application/dicom");
 
     let back = dir.path().join("back.dcm");
-    hearth(&vault, &["attachment", "export", att["info"]["id"].as_str().unwrap(), back.to_str().unwrap()]);
+    hearth(
+        &vault,
+        &[
+            "attachment",
+            "export",
+            att["info"]["id"].as_str().unwrap(),
+            back.to_str().unwrap(),
+        ],
+    );
     let mut h = Sha256::new();
     std::io::copy(&mut std::fs::File::open(&back).unwrap(), &mut h).unwrap();
     assert_eq!(hex_string(&h.finalize()), expected);
 
     // Peak resident memory of the largest child (the hearth processes), in KiB on Linux.
     let peak_kib = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap().max_rss();
-    eprintln!("peak RSS of a hearth process: {} MiB for a {} MiB file", peak_kib / 1024, SIZE >> 20);
-    assert!(peak_kib < 100 * 1024, "a hearth process peaked at {peak_kib} KiB: the file was not streamed");
+    eprintln!(
+        "peak RSS of a hearth process: {} MiB for a {} MiB file",
+        peak_kib / 1024,
+        SIZE >> 20
+    );
+    assert!(
+        peak_kib < 100 * 1024,
+        "a hearth process peaked at {peak_kib} KiB: the file was not streamed"
+    );
 }
 
 fn hex_string(b: &[u8]) -> String {

@@ -10,9 +10,35 @@ use hearth_api::{NewPatient, Note, NoteTemplate, Section};
 use hearth_core::{Hearth, HearthOptions};
 
 const WORDS: &[&str] = &[
-    "sleep", "work", "stress", "mother", "father", "anxiety", "panic", "school", "grief", "anger", "walks",
-    "exercise", "medication", "appetite", "friends", "partner", "conflict", "holiday", "insomnia", "rumination",
-    "avoidance", "exposure", "breathing", "journal", "boundaries", "relapse", "craving", "progress", "goals",
+    "sleep",
+    "work",
+    "stress",
+    "mother",
+    "father",
+    "anxiety",
+    "panic",
+    "school",
+    "grief",
+    "anger",
+    "walks",
+    "exercise",
+    "medication",
+    "appetite",
+    "friends",
+    "partner",
+    "conflict",
+    "holiday",
+    "insomnia",
+    "rumination",
+    "avoidance",
+    "exposure",
+    "breathing",
+    "journal",
+    "boundaries",
+    "relapse",
+    "craving",
+    "progress",
+    "goals",
 ];
 
 fn words(seed: usize, n: usize) -> String {
@@ -39,7 +65,14 @@ fn main() {
     let h = Hearth::create(&path, pass, HearthOptions::default()).unwrap();
     let mut ids = Vec::with_capacity(patients);
     for i in 0..patients {
-        ids.push(h.add_patient(NewPatient { name: format!("Patient {i:05} {}", words(i, 1)), ..Default::default() }).unwrap().id);
+        ids.push(
+            h.add_patient(NewPatient {
+                name: format!("Patient {i:05} {}", words(i, 1)),
+                ..Default::default()
+            })
+            .unwrap()
+            .id,
+        );
     }
     for (i, pid) in ids.iter().enumerate() {
         for j in 0..notes_each {
@@ -48,7 +81,10 @@ fn main() {
                 Note {
                     patient_id: pid.clone(),
                     template: NoteTemplate::Free,
-                    sections: vec![Section { key: "note".into(), text }],
+                    sections: vec![Section {
+                        key: "note".into(),
+                        text,
+                    }],
                     ..Default::default()
                 },
                 false,
@@ -58,7 +94,10 @@ fn main() {
     }
     h.close().unwrap();
     let notes = patients * notes_each;
-    println!("hearth-core benchmark: {patients} patients, {notes} notes (built in {:.1} s)", t.elapsed().as_secs_f64());
+    println!(
+        "hearth-core benchmark: {patients} patients, {notes} notes (built in {:.1} s)",
+        t.elapsed().as_secs_f64()
+    );
 
     // Unlock (Argon2id, production parameters) then the patient list.
     let t = Instant::now();
@@ -85,7 +124,12 @@ fn main() {
     let t = Instant::now();
     let n = h.warm_search().unwrap();
     let build = t.elapsed();
-    let queries = ["sleep stress", "insomnia rumination journal", "pani", "mother conflict holiday"];
+    let queries = [
+        "sleep stress",
+        "insomnia rumination journal",
+        "pani",
+        "mother conflict holiday",
+    ];
     let mut times = Vec::new();
     let mut hits = 0;
     for _ in 0..5 {
@@ -104,7 +148,11 @@ fn main() {
     let mut scan_hits = 0;
     for q in queries {
         let ws: Vec<&str> = q.split(' ').collect();
-        scan_hits += texts.iter().filter(|t| ws.iter().all(|w| t.contains(w))).count().min(20);
+        scan_hits += texts
+            .iter()
+            .filter(|t| ws.iter().all(|w| t.contains(w)))
+            .count()
+            .min(20);
     }
     let scan = t.elapsed() / queries.len() as u32;
     println!(

@@ -26,17 +26,31 @@ impl<R: Read> Read for Hashing<R> {
 }
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> CoreError + 'a {
-    move |source| CoreError::Vault(hearth_vault::VaultError::Io { action, path: path.into(), source })
+    move |source| {
+        CoreError::Vault(hearth_vault::VaultError::Io {
+            action,
+            path: path.into(),
+            source,
+        })
+    }
 }
 
 impl Hearth {
     /// Attach a file to a patient's chart, streamed in chunks (memory stays small whatever the
     /// size). Files over the limit (default 2 GiB) are refused before anything is written.
-    pub fn attach_file(&self, patient_id: &str, path: &Path, description: &str) -> Result<Stored<hearth_api::Attachment>> {
+    pub fn attach_file(
+        &self,
+        patient_id: &str,
+        path: &Path,
+        description: &str,
+    ) -> Result<Stored<hearth_api::Attachment>> {
         let limit = self.attachment_limit;
         let meta = std::fs::metadata(path).map_err(io("read", path))?;
         if !meta.is_file() {
-            return Err(CoreError::Invalid(format!("file: {} is not a file", path.display())));
+            return Err(CoreError::Invalid(format!(
+                "file: {} is not a file",
+                path.display()
+            )));
         }
         if meta.len() > limit {
             return Err(CoreError::Invalid(format!(
@@ -50,7 +64,10 @@ impl Hearth {
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| CoreError::Invalid("file: the path has no file name".into()))?;
         let file = std::fs::File::open(path).map_err(io("open", path))?;
-        let mut reader = Hashing { inner: std::io::BufReader::with_capacity(1 << 16, file), hash: Sha256::new() };
+        let mut reader = Hashing {
+            inner: std::io::BufReader::with_capacity(1 << 16, file),
+            hash: Sha256::new(),
+        };
         let info = {
             let mut vault = self.vault();
             let key = patient_key(&mut vault, patient_id)?;
@@ -81,7 +98,9 @@ impl Hearth {
         for (id, p) in self.list_records::<Attachment>(Some(patient_id))? {
             match p {
                 Ok(p) => out.push(stored(&p)?),
-                Err(e) => tracing::warn!(record = %id, "skipping unreadable attachment: {}", e.message()),
+                Err(e) => {
+                    tracing::warn!(record = %id, "skipping unreadable attachment: {}", e.message())
+                }
             }
         }
         Ok(out)
@@ -90,11 +109,19 @@ impl Hearth {
     /// Stream an attachment's content into `out`, checking its SHA-256.
     pub fn read_attachment(&self, id: &str, out: &mut impl Write) -> Result<u64> {
         let rec = self.read_record::<Attachment>(id)?;
-        let blob = BlobId::new(rec.value.blob_id.clone()).map_err(|_| CoreError::Invalid(format!("record {id} names no valid file")))?;
-        let mut hashing = HashingWriter { inner: out, hash: Sha256::new() };
+        let blob = BlobId::new(rec.value.blob_id.clone())
+            .map_err(|_| CoreError::Invalid(format!("record {id} names no valid file")))?;
+        let mut hashing = HashingWriter {
+            inner: out,
+            hash: Sha256::new(),
+        };
         let n = self.vault().read_blob(&blob, &mut hashing)?;
         if hex::encode(hashing.hash.finalize()) != rec.value.sha256 {
-            return Err(hearth_vault::VaultError::Integrity { id: id.to_string(), what: "its content does not match its SHA-256" }.into());
+            return Err(hearth_vault::VaultError::Integrity {
+                id: id.to_string(),
+                what: "its content does not match its SHA-256",
+            }
+            .into());
         }
         Ok(n)
     }
@@ -103,7 +130,8 @@ impl Hearth {
     pub fn export_attachment(&self, id: &str, to: &Path) -> Result<u64> {
         parse_id(id)?;
         let tmp = to.with_extension("hearth-partial");
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io("create", &tmp))?);
+        let mut f =
+            std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io("create", &tmp))?);
         let n = self.read_attachment(id, &mut f);
         let flushed = f.flush().map_err(io("write", &tmp));
         match (n, flushed) {

@@ -4,7 +4,8 @@
 use hearth_api as api;
 use hearth_api::{HistoryEntry, Stored};
 use hearth_records::{
-    reliable_change, Appointment, Assessment, Patient, PsychotherapyNote, RecordKind, SessionNote, TreatmentPlan,
+    reliable_change, Appointment, Assessment, Patient, PsychotherapyNote, RecordKind, SessionNote,
+    TreatmentPlan,
 };
 
 use crate::records::{convert, now_secs, stored};
@@ -13,8 +14,11 @@ use crate::{CoreError, Hearth, Result};
 /// Local date-time `YYYY-MM-DDTHH:MM`.
 fn parse_local(field: &str, v: &str) -> Result<time::PrimitiveDateTime> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    time::PrimitiveDateTime::parse(v, &fmt)
-        .map_err(|_| CoreError::Invalid(format!("{field}: {v:?} is not a date and time; write it as YYYY-MM-DDTHH:MM")))
+    time::PrimitiveDateTime::parse(v, &fmt).map_err(|_| {
+        CoreError::Invalid(format!(
+            "{field}: {v:?} is not a date and time; write it as YYYY-MM-DDTHH:MM"
+        ))
+    })
 }
 
 fn format_local(t: time::PrimitiveDateTime) -> String {
@@ -46,12 +50,20 @@ impl Hearth {
     }
 
     /// Change an appointment (status, time, …).
-    pub fn edit_appointment(&self, id: &str, a: api::Appointment) -> Result<Stored<api::Appointment>> {
+    pub fn edit_appointment(
+        &self,
+        id: &str,
+        a: api::Appointment,
+    ) -> Result<Stored<api::Appointment>> {
         let new: Appointment = convert(&a)?;
-        stored(&self.edit_record::<Appointment>(id, |v| {
-            *v = new;
-            Ok(())
-        })?.0)
+        stored(
+            &self
+                .edit_record::<Appointment>(id, |v| {
+                    *v = new;
+                    Ok(())
+                })?
+                .0,
+        )
     }
 
     /// One appointment.
@@ -61,7 +73,8 @@ impl Hearth {
 
     /// A patient's appointments (or everyone's), by start.
     pub fn appointments(&self, patient_id: Option<&str>) -> Result<Vec<Stored<api::Appointment>>> {
-        let mut v: Vec<Stored<api::Appointment>> = collect(self.list_records::<Appointment>(patient_id)?)?;
+        let mut v: Vec<Stored<api::Appointment>> =
+            collect(self.list_records::<Appointment>(patient_id)?)?;
         v.sort_by(|a, b| a.record.start.cmp(&b.record.start));
         Ok(v)
     }
@@ -71,7 +84,9 @@ impl Hearth {
     pub fn calendar(&self, from: &str, to: &str) -> Result<Vec<api::Occurrence>> {
         let (from, to) = (parse_local("from", from)?, parse_local("to", to)?);
         if to <= from || (to - from) > time::Duration::days(400) {
-            return Err(CoreError::Invalid("to: must be after from, at most 400 days later".into()));
+            return Err(CoreError::Invalid(
+                "to: must be after from, at most 400 days later".into(),
+            ));
         }
         let names: std::collections::HashMap<String, String> = self
             .list_records::<Patient>(None)?
@@ -118,14 +133,24 @@ impl Hearth {
     fn is_psychotherapy(&self, id: &str) -> Result<bool> {
         match self.read_record::<SessionNote>(id) {
             Ok(_) => Ok(false),
-            Err(CoreError::WrongKind { .. }) => self.read_record::<PsychotherapyNote>(id).map(|_| true),
+            Err(CoreError::WrongKind { .. }) => {
+                self.read_record::<PsychotherapyNote>(id).map(|_| true)
+            }
             Err(e) => Err(e),
         }
     }
 
-    fn edit_note_with(&self, id: &str, f: impl FnOnce(&mut SessionNote) -> Result<()>) -> Result<Stored<api::Note>> {
+    fn edit_note_with(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut SessionNote) -> Result<()>,
+    ) -> Result<Stored<api::Note>> {
         if self.is_psychotherapy(id)? {
-            stored(&self.edit_record::<PsychotherapyNote>(id, |v| f(&mut v.0))?.0)
+            stored(
+                &self
+                    .edit_record::<PsychotherapyNote>(id, |v| f(&mut v.0))?
+                    .0,
+            )
         } else {
             stored(&self.edit_record::<SessionNote>(id, f)?.0)
         }
@@ -192,7 +217,10 @@ impl Hearth {
     // ---- assessments ----
 
     /// Record a PHQ-9 or GAD-7; answers are checked item by item.
-    pub fn add_assessment(&self, a: api::Assessment) -> Result<(Stored<api::Assessment>, api::Scored)> {
+    pub fn add_assessment(
+        &self,
+        a: api::Assessment,
+    ) -> Result<(Stored<api::Assessment>, api::Scored)> {
         let rec = self.create_record::<Assessment>(convert(&a)?)?;
         let id = rec.id.clone();
         let scored = self
@@ -206,7 +234,10 @@ impl Hearth {
 
     /// A patient's assessments, oldest first, scored, each with its reliable change from the
     /// previous administration of the same measure.
-    pub fn assessments(&self, patient_id: &str) -> Result<Vec<(Stored<api::Assessment>, api::Scored)>> {
+    pub fn assessments(
+        &self,
+        patient_id: &str,
+    ) -> Result<Vec<(Stored<api::Assessment>, api::Scored)>> {
         let mut all: Vec<_> = self
             .list_records::<Assessment>(Some(patient_id))?
             .into_iter()
@@ -218,14 +249,19 @@ impl Hearth {
                 }
             })
             .collect();
-        all.sort_by(|a, b| (&a.value.administered_on, a.created_at).cmp(&(&b.value.administered_on, b.created_at)));
-        let mut last: std::collections::HashMap<hearth_records::Instrument, u32> = Default::default();
+        all.sort_by(|a, b| {
+            (&a.value.administered_on, a.created_at).cmp(&(&b.value.administered_on, b.created_at))
+        });
+        let mut last: std::collections::HashMap<hearth_records::Instrument, u32> =
+            Default::default();
         let mut out = Vec::with_capacity(all.len());
         for p in all {
             let s = p.value.score();
             let change = last
                 .insert(p.value.instrument, s.total)
-                .map(|prev| convert::<_, String>(&reliable_change(p.value.instrument, prev, s.total)))
+                .map(|prev| {
+                    convert::<_, String>(&reliable_change(p.value.instrument, prev, s.total))
+                })
                 .transpose()?;
             out.push((
                 stored(&p)?,
@@ -247,17 +283,22 @@ impl Hearth {
         let new: TreatmentPlan = convert(&plan)?;
         let existing = self.list_records::<TreatmentPlan>(Some(&new.patient_id))?;
         match existing.into_iter().next() {
-            Some((id, _)) => stored(&self.edit_record::<TreatmentPlan>(&id, |v| {
-                *v = new;
-                Ok(())
-            })?.0),
+            Some((id, _)) => stored(
+                &self
+                    .edit_record::<TreatmentPlan>(&id, |v| {
+                        *v = new;
+                        Ok(())
+                    })?
+                    .0,
+            ),
             None => stored(&self.create_record(new)?),
         }
     }
 
     /// A patient's treatment plan, if any.
     pub fn plan(&self, patient_id: &str) -> Result<Option<Stored<api::TreatmentPlan>>> {
-        let mut v: Vec<Stored<api::TreatmentPlan>> = collect(self.list_records::<TreatmentPlan>(Some(patient_id))?)?;
+        let mut v: Vec<Stored<api::TreatmentPlan>> =
+            collect(self.list_records::<TreatmentPlan>(Some(patient_id))?)?;
         Ok(v.pop())
     }
 

@@ -1,7 +1,8 @@
 //! Patient use cases: add, edit, show, list, history, restore.
 
 use hearth_api::{
-    Diagnosis, HistoryEntry, NewPatient, Patient as PatientView, PatientPatch, PatientRow, PatientStatus,
+    Diagnosis, HistoryEntry, NewPatient, Patient as PatientView, PatientPatch, PatientRow,
+    PatientStatus,
 };
 use hearth_records::envelope::Peek;
 use hearth_records::{Contact, EmergencyContact, Patient, PatientStatus as Status};
@@ -27,7 +28,10 @@ fn to_record(p: NewPatient) -> Patient {
         diagnoses: p
             .diagnoses
             .into_iter()
-            .map(|d| hearth_records::Diagnosis { code: d.code, text: d.text })
+            .map(|d| hearth_records::Diagnosis {
+                code: d.code,
+                text: d.text,
+            })
             .collect(),
         status: match p.status {
             PatientStatus::Active => Status::Active,
@@ -52,7 +56,10 @@ fn from_record(p: &Patient) -> NewPatient {
         diagnoses: p
             .diagnoses
             .iter()
-            .map(|d| Diagnosis { code: d.code.clone(), text: d.text.clone() })
+            .map(|d| Diagnosis {
+                code: d.code.clone(),
+                text: d.text.clone(),
+            })
             .collect(),
         status: match p.status {
             Status::Active => PatientStatus::Active,
@@ -72,7 +79,9 @@ fn apply(patch: PatientPatch, current: &NewPatient) -> NewPatient {
         address: patch.address.unwrap_or(c.address),
         notes: patch.notes.unwrap_or(c.notes),
         emergency_name: patch.emergency_name.unwrap_or(c.emergency_name),
-        emergency_relationship: patch.emergency_relationship.unwrap_or(c.emergency_relationship),
+        emergency_relationship: patch
+            .emergency_relationship
+            .unwrap_or(c.emergency_relationship),
         emergency_phone: patch.emergency_phone.unwrap_or(c.emergency_phone),
         diagnoses: patch.diagnoses.unwrap_or(c.diagnoses),
         status: patch.status.unwrap_or(c.status),

@@ -12,7 +12,10 @@ use crate::{CoreError, Hearth, Result};
 pub(crate) fn rfc3339(secs: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(secs)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -46,13 +49,18 @@ pub(crate) fn stored<T: RecordKind, B: DeserializeOwned>(p: &Peek<T>) -> Result<
 /// The data key of a patient (all of a patient's records are sealed under it), checking that
 /// `patient_id` names a patient.
 pub(crate) fn patient_key(vault: &mut Vault, patient_id: &str) -> Result<KeyId> {
-    let rid = RecordId::new(patient_id).map_err(|_| CoreError::Invalid(format!("patient: {patient_id:?} is not a patient id")))?;
+    let rid = RecordId::new(patient_id)
+        .map_err(|_| CoreError::Invalid(format!("patient: {patient_id:?} is not a patient id")))?;
     let rec = vault.get(&rid).map_err(|e| match e {
-        VaultError::NotFound { .. } => CoreError::Invalid(format!("patient: no patient with id {patient_id}")),
+        VaultError::NotFound { .. } => {
+            CoreError::Invalid(format!("patient: no patient with id {patient_id}"))
+        }
         other => other.into(),
     })?;
     if rec.kind != Patient::KIND {
-        return Err(CoreError::Invalid(format!("patient: record {patient_id} is not a patient")));
+        return Err(CoreError::Invalid(format!(
+            "patient: record {patient_id} is not a patient"
+        )));
     }
     Ok(rec.key_id)
 }
@@ -99,7 +107,10 @@ impl Hearth {
         let rid = parse_id(id)?;
         let rec = self.vault().get(&rid)?;
         if rec.kind != T::KIND {
-            return Err(CoreError::WrongKind { id: id.to_string(), expected: T::KIND });
+            return Err(CoreError::WrongKind {
+                id: id.to_string(),
+                expected: T::KIND,
+            });
         }
         envelope::peek(&rec.plaintext).map_err(CoreError::record(id))
     }
@@ -116,14 +127,20 @@ impl Hearth {
             let mut v = before.clone();
             f(&mut v)?;
             if v.patient_id() != before.patient_id() {
-                return Err(CoreError::Invalid("patient: a record cannot move to another patient".into()));
+                return Err(CoreError::Invalid(
+                    "patient: a record cannot move to another patient".into(),
+                ));
             }
             Ok(doc.update(v, now)?)
         })
     }
 
     /// Restore the value a record had after change `version`, as a new change.
-    pub(crate) fn restore_record<T: RecordKind>(&self, id: &str, version: &str) -> Result<(Peek<T>, Vec<String>)> {
+    pub(crate) fn restore_record<T: RecordKind>(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> Result<(Peek<T>, Vec<String>)> {
         self.with_doc::<T, _>(id, |doc, now| Ok(doc.restore(version, now)?))
     }
 
@@ -135,22 +152,27 @@ impl Hearth {
         let mut vault = self.vault();
         let now = now_secs(&vault);
         let device = vault.device_id().to_vec();
-        vault.update(&rid, |rec| {
-            if rec.kind != T::KIND {
-                return Err(CoreError::WrongKind { id: id.to_string(), expected: T::KIND });
-            }
-            let mut doc: Doc<T> = Doc::from_envelope(&rec.plaintext, &device).map_err(CoreError::record(id))?;
-            let changed = f(&mut doc, now).map_err(|e| e.for_record(id))?;
-            let bytes = doc.to_envelope()?;
-            let peek = envelope::peek(&bytes)?;
-            let write = (!changed.is_empty()).then_some(bytes);
-            Ok((write, (peek, changed)))
-        })
-        .inspect(|(p, changed)| {
-            if !changed.is_empty() {
-                self.reindex(&p.id, &p.value);
-            }
-        })
+        vault
+            .update(&rid, |rec| {
+                if rec.kind != T::KIND {
+                    return Err(CoreError::WrongKind {
+                        id: id.to_string(),
+                        expected: T::KIND,
+                    });
+                }
+                let mut doc: Doc<T> =
+                    Doc::from_envelope(&rec.plaintext, &device).map_err(CoreError::record(id))?;
+                let changed = f(&mut doc, now).map_err(|e| e.for_record(id))?;
+                let bytes = doc.to_envelope()?;
+                let peek = envelope::peek(&bytes)?;
+                let write = (!changed.is_empty()).then_some(bytes);
+                Ok((write, (peek, changed)))
+            })
+            .inspect(|(p, changed)| {
+                if !changed.is_empty() {
+                    self.reindex(&p.id, &p.value);
+                }
+            })
     }
 
     /// A record's change history, oldest first.
@@ -159,15 +181,24 @@ impl Hearth {
         let mut vault = self.vault();
         let rec = vault.get(&rid)?;
         if rec.kind != T::KIND {
-            return Err(CoreError::WrongKind { id: id.to_string(), expected: T::KIND });
+            return Err(CoreError::WrongKind {
+                id: id.to_string(),
+                expected: T::KIND,
+            });
         }
-        let mut doc: Doc<T> = Doc::from_envelope(&rec.plaintext, vault.device_id()).map_err(CoreError::record(id))?;
-        Ok(history_entries(doc.history().map_err(CoreError::record(id))?))
+        let mut doc: Doc<T> =
+            Doc::from_envelope(&rec.plaintext, vault.device_id()).map_err(CoreError::record(id))?;
+        Ok(history_entries(
+            doc.history().map_err(CoreError::record(id))?,
+        ))
     }
 
     /// Every record of kind `T` (of one patient, when given): each either opened or the
     /// reason it could not be.
-    pub(crate) fn list_records<T: RecordKind>(&self, patient_id: Option<&str>) -> Result<Vec<(String, Result<Peek<T>>)>> {
+    pub(crate) fn list_records<T: RecordKind>(
+        &self,
+        patient_id: Option<&str>,
+    ) -> Result<Vec<(String, Result<Peek<T>>)>> {
         let mut vault = self.vault();
         let all = match patient_id {
             Some(pid) => {
@@ -180,9 +211,9 @@ impl Hearth {
             .into_iter()
             .map(|(id, rec)| {
                 let id = id.to_string();
-                let peek = rec
-                    .map_err(CoreError::from)
-                    .and_then(|r| envelope::peek::<T>(&r.plaintext).map_err(CoreError::record(&id)));
+                let peek = rec.map_err(CoreError::from).and_then(|r| {
+                    envelope::peek::<T>(&r.plaintext).map_err(CoreError::record(&id))
+                });
                 (id, peek)
             })
             .collect())

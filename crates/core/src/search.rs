@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use hearth_api::SearchHit;
-use hearth_records::{Attachment, Patient, PsychotherapyNote, RecordKind, SessionNote, TreatmentPlan};
+use hearth_records::{
+    Attachment, Patient, PsychotherapyNote, RecordKind, SessionNote, TreatmentPlan,
+};
 
 use crate::{Hearth, Result};
 
@@ -36,7 +38,13 @@ pub(crate) struct SearchIndex {
 
 impl SearchIndex {
     /// Add or replace a record's text.
-    pub(crate) fn upsert(&mut self, record_id: &str, kind: &'static str, patient_id: &str, text: String) {
+    pub(crate) fn upsert(
+        &mut self,
+        record_id: &str,
+        kind: &'static str,
+        patient_id: &str,
+        text: String,
+    ) {
         if let Some(old) = self.by_record.remove(record_id) {
             if let Some(e) = self.entries.get_mut(old as usize) {
                 e.live = false;
@@ -75,7 +83,10 @@ impl SearchIndex {
     fn compact(&mut self) {
         let old = std::mem::take(&mut self.entries);
         let names = std::mem::take(&mut self.names);
-        *self = SearchIndex { names, ..Default::default() };
+        *self = SearchIndex {
+            names,
+            ..Default::default()
+        };
         for e in old.into_iter().filter(|e| e.live) {
             self.upsert(&e.record_id, e.kind, &e.patient_id, e.text);
         }
@@ -118,7 +129,10 @@ impl SearchIndex {
             .filter(|e| e.live)
             .map(|e| {
                 let lower = e.text.to_lowercase();
-                let score = words.iter().map(|w| lower.matches(w.as_str()).count() as f32).sum::<f32>()
+                let score = words
+                    .iter()
+                    .map(|w| lower.matches(w.as_str()).count() as f32)
+                    .sum::<f32>()
                     / (1.0 + (e.text.len() as f32).ln());
                 SearchHit {
                     record_id: e.record_id.clone(),
@@ -130,7 +144,11 @@ impl SearchIndex {
                 }
             })
             .collect();
-        scored.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.record_id.cmp(&b.record_id)));
+        scored.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.record_id.cmp(&b.record_id))
+        });
         scored.truncate(limit);
         scored
     }
@@ -143,7 +161,11 @@ impl SearchIndex {
 
 /// About 160 characters around the first matching word.
 fn snippet(text: &str, lower: &str, words: &[String]) -> String {
-    let at = words.iter().filter_map(|w| lower.find(w.as_str())).min().unwrap_or(0);
+    let at = words
+        .iter()
+        .filter_map(|w| lower.find(w.as_str()))
+        .min()
+        .unwrap_or(0);
     // `lower` and `text` can differ in byte length for some scripts: clamp to a boundary.
     let mut start = at.saturating_sub(60).min(text.len());
     while !text.is_char_boundary(start) {
@@ -151,7 +173,11 @@ fn snippet(text: &str, lower: &str, words: &[String]) -> String {
     }
     let s: String = text[start..].chars().take(160).collect();
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if start > 0 { format!("…{s}") } else { s }
+    if start > 0 {
+        format!("…{s}")
+    } else {
+        s
+    }
 }
 
 impl Hearth {
@@ -196,7 +222,10 @@ impl Hearth {
                 *slot = Some(built);
             }
         }
-        Ok(slot.as_ref().map(|i| i.search(query, limit)).unwrap_or_default())
+        Ok(slot
+            .as_ref()
+            .map(|i| i.search(query, limit))
+            .unwrap_or_default())
     }
 
     /// Build the search index now (e.g. in the background right after unlocking).
@@ -220,7 +249,12 @@ impl Hearth {
     /// For benchmarks: how many records of `kind` open (decryption only, no parsing).
     #[doc(hidden)]
     pub fn debug_open_all_count(&self, kind: &str) -> Result<usize> {
-        Ok(self.vault().open_all(kind)?.into_iter().filter(|(_, r)| r.is_ok()).count())
+        Ok(self
+            .vault()
+            .open_all(kind)?
+            .into_iter()
+            .filter(|(_, r)| r.is_ok())
+            .count())
     }
 
     /// Keep the index current after a write.
@@ -243,8 +277,18 @@ mod tests {
     fn words_prefixes_and_replacement() {
         let mut i = SearchIndex::default();
         i.set_name("p1", "Ada");
-        i.upsert("n1", "session-note", "p1", "Talked about sleep and work stress.".into());
-        i.upsert("n2", "session-note", "p1", "Work was fine; sleeping well.".into());
+        i.upsert(
+            "n1",
+            "session-note",
+            "p1",
+            "Talked about sleep and work stress.".into(),
+        );
+        i.upsert(
+            "n2",
+            "session-note",
+            "p1",
+            "Work was fine; sleeping well.".into(),
+        );
         i.upsert("n3", "session-note", "p2", "Family visit.".into());
         fn ids_in(i: &SearchIndex, q: &str) -> Vec<String> {
             let mut v: Vec<String> = i.search(q, 10).into_iter().map(|h| h.record_id).collect();

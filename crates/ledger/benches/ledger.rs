@@ -30,7 +30,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn entry(i: u64) -> Entry {
-    if i % 3 == 0 {
+    if matches!(i % 3, 0) {
         Entry::RecordChange(RecordChange {
             record: RecordId::new(format!("rec-{:016x}", i / 7)).unwrap(),
             heads: vec![ChangeHash([(i % 251) as u8; 32])],

@@ -1,7 +1,7 @@
 //! C2SP `tlog-cosignature` (cosignature/v1): a witness's timestamped Ed25519 signature of a
 //! checkpoint, carried as a signed-note signature line.
 //!
-//! - key type 0x04; key id = SHA-256(name ‖ 0x0A ‖ 0x04 ‖ public key)[:4]
+//! - key type 0x04; key id = `SHA-256(name ‖ 0x0A ‖ 0x04 ‖ public key)[:4]`
 //! - signature bytes = 8-byte big-endian timestamp (seconds) ‖ Ed25519 signature over
 //!   `cosignature/v1\ntime <timestamp>\n<checkpoint text>`
 //! - verifier key string = `<name>+<hex key id>+<base64(0x04 ‖ public key)>`

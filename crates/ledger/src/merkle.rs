@@ -170,7 +170,7 @@ impl Tree {
         }
         self.levels[0].push(leaf);
         let mut level = 0;
-        while self.levels[level].len() % 2 == 0 {
+        while self.levels[level].len() & 1 == 0 {
             let row = &self.levels[level];
             let parent = node_hash(&row[row.len() - 2], &row[row.len() - 1]);
             if self.levels.len() == level + 1 {
@@ -240,7 +240,7 @@ impl Tree {
         if len == 0 {
             return empty_root();
         }
-        if len.is_power_of_two() && start % len == 0 {
+        if len.is_power_of_two() && start & (len - 1) == 0 {
             let level = len.trailing_zeros() as usize;
             if let Some(h) = self
                 .levels

@@ -1,7 +1,7 @@
 //! C2SP `signed-note`: a UTF-8 text followed by a blank line and signature lines
 //! `— <key name> <base64(key id ‖ signature)>`, and the Ed25519 note keys (type 0x01).
 //!
-//! - key id (Ed25519) = SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[:4]
+//! - key id (Ed25519) = `SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[:4]`
 //! - verifier key string = `<name>+<hex key id>+<base64(0x01 ‖ public key)>`
 //!
 //! [`Note::parse`] takes arbitrary bytes and never panics: at most [`MAX_NOTE_BYTES`] bytes and
@@ -77,7 +77,7 @@ pub(crate) fn check_key_name(name: &str) -> Result<(), NoteError> {
     }
 }
 
-/// The 4-byte key id: SHA-256(name ‖ 0x0A ‖ key type ‖ public key)[:4].
+/// The 4-byte key id: `SHA-256(name ‖ 0x0A ‖ key type ‖ public key)[:4]`.
 pub fn key_id(name: &str, key_type: u8, public_key: &[u8; 32]) -> [u8; 4] {
     let mut h = Sha256::new();
     h.update(name.as_bytes());

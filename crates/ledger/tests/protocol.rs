@@ -584,6 +584,10 @@ fn equivocating_witness_is_caught_and_slashed_once_on_every_replica() {
             .is_none()
     );
 
+    // Forged evidence (a cosignature that does not verify) is recorded but changes nothing.
+    let mut forged = ev.clone();
+    forged.second.cosignature.signature[0] ^= 1;
+    clinic.append(&Entry::Slash(Box::new(forged)));
     // The evidence goes into the registrar log twice (gossiped by two devices).
     clinic.append(&Entry::Slash(Box::new(ev.clone())));
     let ev2 = Evidence::equivocation(
@@ -604,8 +608,9 @@ fn equivocating_witness_is_caught_and_slashed_once_on_every_replica() {
         .iter()
         .map(|e| a.apply(e))
         .collect();
-    assert_eq!(applied[0], Applied::Queued);
-    assert!(matches!(&applied[1], Applied::Ignored(r) if r.contains("already slashed")));
+    assert!(matches!(&applied[0], Applied::Ignored(r) if r.contains("evidence refused")));
+    assert_eq!(applied[1], Applied::Queued);
+    assert!(matches!(&applied[2], Applied::Ignored(r) if r.contains("already slashed")));
     replay(&mut b, &clinic.stored);
     assert_eq!(
         a.table(),

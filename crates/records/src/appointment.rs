@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::{check, Category, RecordError, RecordKind, Result};
 
 /// Where an appointment stands.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AppointmentStatus {
     /// Booked.
@@ -21,7 +23,9 @@ pub enum AppointmentStatus {
 }
 
 /// How an appointment repeats.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Recurrence {
     /// Once.
@@ -61,12 +65,22 @@ impl Appointment {
     }
 
     /// The starts of this appointment (and its repeats) within `[from, to)`.
-    pub fn occurrences(&self, from: time::PrimitiveDateTime, to: time::PrimitiveDateTime) -> Vec<time::PrimitiveDateTime> {
+    pub fn occurrences(
+        &self,
+        from: time::PrimitiveDateTime,
+        to: time::PrimitiveDateTime,
+    ) -> Vec<time::PrimitiveDateTime> {
         let Some(first) = self.start_at() else {
             return Vec::new();
         };
         let step = match self.recurrence {
-            Recurrence::None => return if first >= from && first < to { vec![first] } else { Vec::new() },
+            Recurrence::None => {
+                return if first >= from && first < to {
+                    vec![first]
+                } else {
+                    Vec::new()
+                }
+            }
             Recurrence::Weekly => time::Duration::weeks(1),
             Recurrence::Biweekly => time::Duration::weeks(2),
         };
@@ -100,7 +114,12 @@ impl RecordKind for Appointment {
     }
 
     fn normalise(&mut self) {
-        for s in [&mut self.start, &mut self.service_code, &mut self.recurrence_until, &mut self.location] {
+        for s in [
+            &mut self.start,
+            &mut self.service_code,
+            &mut self.recurrence_until,
+            &mut self.location,
+        ] {
             *s = s.trim().to_string();
         }
     }
@@ -109,19 +128,28 @@ impl RecordKind for Appointment {
         check::id("patient", &self.patient_id)?;
         let start = check::datetime("start", &self.start)?;
         if !(5..=480).contains(&self.duration_min) {
-            return Err(RecordError::invalid("duration", "between 5 and 480 minutes"));
+            return Err(RecordError::invalid(
+                "duration",
+                "between 5 and 480 minutes",
+            ));
         }
-        if !self.service_code.is_empty()
-            && !(self.service_code.len() == 5 && self.service_code.chars().all(|c| c.is_ascii_alphanumeric()))
-        {
+        let cpt_shape = self.service_code.len() == 5
+            && self.service_code.chars().all(|c| c.is_ascii_alphanumeric());
+        if !self.service_code.is_empty() && !cpt_shape {
             return Err(RecordError::invalid(
                 "service code",
-                format!("{:?} is not a CPT code (five characters, e.g. 90834)", self.service_code),
+                format!(
+                    "{:?} is not a CPT code (five characters, e.g. 90834)",
+                    self.service_code
+                ),
             ));
         }
         if let Some(until) = check::date("recurrence until", &self.recurrence_until, true)? {
             if until < start.date() {
-                return Err(RecordError::invalid("recurrence until", "is before the first appointment"));
+                return Err(RecordError::invalid(
+                    "recurrence until",
+                    "is before the first appointment",
+                ));
             }
         }
         check::line("location", &self.location, 300)
@@ -149,17 +177,33 @@ mod tests {
         assert!(appt().validate(today).is_ok());
         let mut a = appt();
         a.start = "2 March".into();
-        assert!(a.validate(today).unwrap_err().to_string().starts_with("start:"));
+        assert!(a
+            .validate(today)
+            .unwrap_err()
+            .to_string()
+            .starts_with("start:"));
         let mut a = appt();
         a.duration_min = 0;
-        assert!(a.validate(today).unwrap_err().to_string().starts_with("duration:"));
+        assert!(a
+            .validate(today)
+            .unwrap_err()
+            .to_string()
+            .starts_with("duration:"));
         let mut a = appt();
         a.service_code = "psychotherapy".into();
-        assert!(a.validate(today).unwrap_err().to_string().starts_with("service code:"));
+        assert!(a
+            .validate(today)
+            .unwrap_err()
+            .to_string()
+            .starts_with("service code:"));
         let mut a = appt();
         a.recurrence = Recurrence::Weekly;
         a.recurrence_until = "2026-01-01".into();
-        assert!(a.validate(today).unwrap_err().to_string().starts_with("recurrence until:"));
+        assert!(a
+            .validate(today)
+            .unwrap_err()
+            .to_string()
+            .starts_with("recurrence until:"));
     }
 
     #[test]
@@ -179,24 +223,45 @@ mod tests {
         b.apply_changes(&to_b).unwrap();
         assert_eq!(a.value(), b.value());
         assert_eq!(a.value().status, AppointmentStatus::Attended);
-        assert_eq!((a.value().location.as_str(), a.value().duration_min), ("Room 2", 60));
+        assert_eq!(
+            (a.value().location.as_str(), a.value().duration_min),
+            ("Room 2", 60)
+        );
         // Both devices' changes are in the history, attributed to their device.
         let actors: Vec<String> = a.history().unwrap().into_iter().map(|h| h.actor).collect();
-        assert!(actors.contains(&hex::encode([1u8; 16])) && actors.contains(&hex::encode([2u8; 16])));
+        assert!(
+            actors.contains(&hex::encode([1u8; 16])) && actors.contains(&hex::encode([2u8; 16]))
+        );
     }
 
     #[test]
     fn weekly_and_biweekly_series_expand_within_a_window() {
         let mut a = appt();
-        assert_eq!(a.occurrences(datetime!(2026-03-02 0:00), datetime!(2026-03-09 0:00)), vec![datetime!(2026-03-02 10:00)]);
-        assert!(a.occurrences(datetime!(2026-03-03 0:00), datetime!(2026-03-09 0:00)).is_empty());
+        assert_eq!(
+            a.occurrences(datetime!(2026-03-02 0:00), datetime!(2026-03-09 0:00)),
+            vec![datetime!(2026-03-02 10:00)]
+        );
+        assert!(a
+            .occurrences(datetime!(2026-03-03 0:00), datetime!(2026-03-09 0:00))
+            .is_empty());
         a.recurrence = Recurrence::Weekly;
         a.recurrence_until = "2026-03-23".into();
         let w = a.occurrences(datetime!(2026-03-01 0:00), datetime!(2026-04-30 0:00));
-        assert_eq!(w, vec![datetime!(2026-03-02 10:00), datetime!(2026-03-09 10:00), datetime!(2026-03-16 10:00), datetime!(2026-03-23 10:00)]);
+        assert_eq!(
+            w,
+            vec![
+                datetime!(2026-03-02 10:00),
+                datetime!(2026-03-09 10:00),
+                datetime!(2026-03-16 10:00),
+                datetime!(2026-03-23 10:00)
+            ]
+        );
         a.recurrence = Recurrence::Biweekly;
         a.recurrence_until = String::new();
         let b = a.occurrences(datetime!(2026-05-01 0:00), datetime!(2026-05-31 0:00));
-        assert_eq!(b, vec![datetime!(2026-05-11 10:00), datetime!(2026-05-25 10:00)]);
+        assert_eq!(
+            b,
+            vec![datetime!(2026-05-11 10:00), datetime!(2026-05-25 10:00)]
+        );
     }
 }

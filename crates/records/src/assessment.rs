@@ -13,7 +13,12 @@ use crate::{check, Category, RecordError, RecordKind, Result};
 
 /// The answer scale shared by both instruments ("Over the last 2 weeks, how often have you
 /// been bothered by …").
-pub const SCALE: [&str; 4] = ["Not at all", "Several days", "More than half the days", "Nearly every day"];
+pub const SCALE: [&str; 4] = [
+    "Not at all",
+    "Several days",
+    "More than half the days",
+    "Nearly every day",
+];
 
 /// PHQ-9 items.
 pub const PHQ9_ITEMS: [&str; 9] = [
@@ -40,7 +45,9 @@ pub const GAD7_ITEMS: [&str; 7] = [
 ];
 
 /// Which measure.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Instrument {
     /// Patient Health Questionnaire, 9 items.
@@ -75,8 +82,19 @@ impl Instrument {
     /// Severity bands as (lowest total, band).
     pub fn bands(self) -> &'static [(u32, Band)] {
         match self {
-            Instrument::Phq9 => &[(0, Band::Minimal), (5, Band::Mild), (10, Band::Moderate), (15, Band::ModeratelySevere), (20, Band::Severe)],
-            Instrument::Gad7 => &[(0, Band::Minimal), (5, Band::Mild), (10, Band::Moderate), (15, Band::Severe)],
+            Instrument::Phq9 => &[
+                (0, Band::Minimal),
+                (5, Band::Mild),
+                (10, Band::Moderate),
+                (15, Band::ModeratelySevere),
+                (20, Band::Severe),
+            ],
+            Instrument::Gad7 => &[
+                (0, Band::Minimal),
+                (5, Band::Mild),
+                (10, Band::Moderate),
+                (15, Band::Severe),
+            ],
         }
     }
 
@@ -182,7 +200,8 @@ impl Assessment {
         Score {
             total,
             band: self.instrument.band(total),
-            safety_alert: self.instrument == Instrument::Phq9 && self.answers.get(8).is_some_and(|a| *a > 0),
+            safety_alert: self.instrument == Instrument::Phq9
+                && self.answers.get(8).is_some_and(|a| *a > 0),
         }
     }
 }
@@ -219,11 +238,17 @@ impl RecordKind for Assessment {
             ));
         }
         if self.answers.len() > n {
-            return Err(RecordError::invalid(name, format!("has {n} items, got {} answers", self.answers.len())));
+            return Err(RecordError::invalid(
+                name,
+                format!("has {n} items, got {} answers", self.answers.len()),
+            ));
         }
         if let Some(d) = check::date("date", &self.administered_on, false)? {
             if d > today {
-                return Err(RecordError::invalid("date", format!("{} is in the future", self.administered_on)));
+                return Err(RecordError::invalid(
+                    "date",
+                    format!("{} is in the future", self.administered_on),
+                ));
             }
         }
         Ok(())
@@ -244,18 +269,43 @@ mod tests {
             *a = take;
             left -= take;
         }
-        Assessment { patient_id: "p".into(), instrument, administered_on: "2026-01-05".into(), answers }
+        Assessment {
+            patient_id: "p".into(),
+            instrument,
+            administered_on: "2026-01-05".into(),
+            answers,
+        }
     }
 
     #[test]
     fn every_band_boundary() {
         use Band::*;
-        let phq = [(0, Minimal), (4, Minimal), (5, Mild), (9, Mild), (10, Moderate), (14, Moderate), (15, ModeratelySevere), (19, ModeratelySevere), (20, Severe), (27, Severe)];
+        let phq = [
+            (0, Minimal),
+            (4, Minimal),
+            (5, Mild),
+            (9, Mild),
+            (10, Moderate),
+            (14, Moderate),
+            (15, ModeratelySevere),
+            (19, ModeratelySevere),
+            (20, Severe),
+            (27, Severe),
+        ];
         for (t, b) in phq {
             let s = with_total(Instrument::Phq9, t).score();
             assert_eq!((s.total, s.band), (t, b), "PHQ-9 {t}");
         }
-        let gad = [(0, Minimal), (4, Minimal), (5, Mild), (9, Mild), (10, Moderate), (14, Moderate), (15, Severe), (21, Severe)];
+        let gad = [
+            (0, Minimal),
+            (4, Minimal),
+            (5, Mild),
+            (9, Mild),
+            (10, Moderate),
+            (14, Moderate),
+            (15, Severe),
+            (21, Severe),
+        ];
         for (t, b) in gad {
             let s = with_total(Instrument::Gad7, t).score();
             assert_eq!((s.total, s.band), (t, b), "GAD-7 {t}");
@@ -271,7 +321,11 @@ mod tests {
         a.answers[8] = 1;
         let s = a.score();
         assert!(s.safety_alert);
-        assert_eq!((s.total, s.band), (1, Band::Minimal), "an alert even at a minimal total");
+        assert_eq!(
+            (s.total, s.band),
+            (1, Band::Minimal),
+            "an alert even at a minimal total"
+        );
         // GAD-7 has no item 9.
         assert!(!with_total(Instrument::Gad7, 21).score().safety_alert);
         // 24 points fill items 1-8 only; 25+ reach item 9.
@@ -282,13 +336,25 @@ mod tests {
     #[test]
     fn reliable_change_thresholds() {
         use Change::*;
-        assert_eq!(reliable_change(Instrument::Phq9, 18, 13), ReliableImprovement);
+        assert_eq!(
+            reliable_change(Instrument::Phq9, 18, 13),
+            ReliableImprovement
+        );
         assert_eq!(reliable_change(Instrument::Phq9, 18, 14), NoReliableChange);
-        assert_eq!(reliable_change(Instrument::Phq9, 10, 15), ReliableDeterioration);
+        assert_eq!(
+            reliable_change(Instrument::Phq9, 10, 15),
+            ReliableDeterioration
+        );
         assert_eq!(reliable_change(Instrument::Phq9, 10, 14), NoReliableChange);
-        assert_eq!(reliable_change(Instrument::Gad7, 12, 8), ReliableImprovement);
+        assert_eq!(
+            reliable_change(Instrument::Gad7, 12, 8),
+            ReliableImprovement
+        );
         assert_eq!(reliable_change(Instrument::Gad7, 12, 9), NoReliableChange);
-        assert_eq!(reliable_change(Instrument::Gad7, 5, 9), ReliableDeterioration);
+        assert_eq!(
+            reliable_change(Instrument::Gad7, 5, 9),
+            ReliableDeterioration
+        );
         assert_eq!(reliable_change(Instrument::Gad7, 0, 0), NoReliableChange);
     }
 
@@ -297,15 +363,26 @@ mod tests {
         let today = crate::date_of(1_800_000_000);
         let mut a = with_total(Instrument::Phq9, 3);
         a.answers[3] = 4;
-        assert_eq!(a.validate(today).unwrap_err().to_string(), "PHQ-9 item 4: answer 4 is out of range: 0 (not at all) to 3 (nearly every day)");
+        assert_eq!(
+            a.validate(today).unwrap_err().to_string(),
+            "PHQ-9 item 4: answer 4 is out of range: 0 (not at all) to 3 (nearly every day)"
+        );
         a.answers.truncate(6);
         a.answers[3] = 1;
-        assert!(a.validate(today).unwrap_err().to_string().starts_with("PHQ-9 item 7: missing"));
+        assert!(a
+            .validate(today)
+            .unwrap_err()
+            .to_string()
+            .starts_with("PHQ-9 item 7: missing"));
         let mut g = with_total(Instrument::Gad7, 3);
         g.answers.push(0);
         assert!(g.validate(today).is_err());
         let mut d = with_total(Instrument::Gad7, 3);
         d.administered_on = "2999-01-01".into();
-        assert!(d.validate(today).unwrap_err().to_string().starts_with("date:"));
+        assert!(d
+            .validate(today)
+            .unwrap_err()
+            .to_string()
+            .starts_with("date:"));
     }
 }

@@ -26,7 +26,10 @@ pub struct Attachment {
 
 /// A media type from a file name's extension (the common clinical ones).
 pub fn media_type_for(filename: &str) -> &'static str {
-    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "pdf" => "application/pdf",
         "png" => "image/png",
@@ -56,19 +59,30 @@ impl RecordKind for Attachment {
         check::id("patient", &self.patient_id)?;
         check::required("file name", &self.filename, 255)?;
         if self.filename.contains(['/', '\\']) {
-            return Err(RecordError::invalid("file name", "must not contain a folder"));
+            return Err(RecordError::invalid(
+                "file name",
+                "must not contain a folder",
+            ));
         }
         check::required("media type", &self.media_type, 100)?;
         check::id("blob", &self.blob_id)?;
         if self.sha256.len() != 64 || !self.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(RecordError::invalid("sha256", "is not a SHA-256 hex digest"));
+            return Err(RecordError::invalid(
+                "sha256",
+                "is not a SHA-256 hex digest",
+            ));
         }
         check::line("description", &self.description, 500)
     }
 
     fn check_edit(current: &Self, edited: &Self) -> Result<()> {
-        if current.blob_id != edited.blob_id || current.sha256 != edited.sha256 || current.size != edited.size {
-            return Err(RecordError::Refused("an attachment's content cannot change: attach the new file instead".into()));
+        if current.blob_id != edited.blob_id
+            || current.sha256 != edited.sha256
+            || current.size != edited.size
+        {
+            return Err(RecordError::Refused(
+                "an attachment's content cannot change: attach the new file instead".into(),
+            ));
         }
         Ok(())
     }

@@ -169,7 +169,9 @@ pub trait RecordKind:
 
     /// A label for people for a changed path below the record's root (first key by default).
     fn describe(path: &[String]) -> String {
-        path.first().map(|k| k.replace('_', " ")).unwrap_or_default()
+        path.first()
+            .map(|k| k.replace('_', " "))
+            .unwrap_or_default()
     }
 
     /// Text for the full-text search index.
@@ -185,7 +187,10 @@ pub(crate) mod check {
     /// At most `max` characters, single line.
     pub fn line(field: &str, v: &str, max: usize) -> Result<()> {
         if v.chars().count() > max {
-            return Err(RecordError::invalid(field, format!("at most {max} characters")));
+            return Err(RecordError::invalid(
+                field,
+                format!("at most {max} characters"),
+            ));
         }
         if v.chars().any(char::is_control) {
             return Err(RecordError::invalid(field, "must be a single line"));
@@ -196,7 +201,10 @@ pub(crate) mod check {
     /// At most `max` characters, several lines allowed.
     pub fn text(field: &str, v: &str, max: usize) -> Result<()> {
         if v.chars().count() > max {
-            return Err(RecordError::invalid(field, format!("at most {max} characters")));
+            return Err(RecordError::invalid(
+                field,
+                format!("at most {max} characters"),
+            ));
         }
         Ok(())
     }
@@ -216,7 +224,10 @@ pub(crate) mod check {
         }
         let fmt = time::macros::format_description!("[year]-[month]-[day]");
         time::Date::parse(v, &fmt).map(Some).map_err(|_| {
-            RecordError::invalid(field, format!("{v:?} is not a date; write it as YYYY-MM-DD, e.g. 1984-03-07"))
+            RecordError::invalid(
+                field,
+                format!("{v:?} is not a date; write it as YYYY-MM-DD, e.g. 1984-03-07"),
+            )
         })
     }
 
@@ -230,8 +241,16 @@ pub(crate) mod check {
 
     /// A record id reference.
     pub fn id(field: &str, v: &str) -> Result<()> {
-        if v.is_empty() || v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(RecordError::invalid(field, format!("{v:?} is not a record id")));
+        if v.is_empty()
+            || v.len() > 64
+            || !v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(RecordError::invalid(
+                field,
+                format!("{v:?} is not a record id"),
+            ));
         }
         Ok(())
     }

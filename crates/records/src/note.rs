@@ -9,10 +9,13 @@ use crate::textfield::absorb_text;
 use crate::{check, Category, RecordError, RecordKind, Result};
 
 /// The message for any change to a signed note's content.
-pub const SIGNED_NOTES_TAKE_ADDENDA: &str = "signed notes take addenda: the note is signed and locked; add an addendum instead";
+pub const SIGNED_NOTES_TAKE_ADDENDA: &str =
+    "signed notes take addenda: the note is signed and locked; add an addendum instead";
 
 /// A note's structure.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum NoteTemplate {
     /// Subjective, Objective, Assessment, Plan.
@@ -30,9 +33,23 @@ impl NoteTemplate {
     /// The sections, as (key, title), in order.
     pub fn sections(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            NoteTemplate::Soap => &[("subjective", "Subjective"), ("objective", "Objective"), ("assessment", "Assessment"), ("plan", "Plan")],
-            NoteTemplate::Dap => &[("data", "Data"), ("assessment", "Assessment"), ("plan", "Plan")],
-            NoteTemplate::Birp => &[("behavior", "Behavior"), ("intervention", "Intervention"), ("response", "Response"), ("plan", "Plan")],
+            NoteTemplate::Soap => &[
+                ("subjective", "Subjective"),
+                ("objective", "Objective"),
+                ("assessment", "Assessment"),
+                ("plan", "Plan"),
+            ],
+            NoteTemplate::Dap => &[
+                ("data", "Data"),
+                ("assessment", "Assessment"),
+                ("plan", "Plan"),
+            ],
+            NoteTemplate::Birp => &[
+                ("behavior", "Behavior"),
+                ("intervention", "Intervention"),
+                ("response", "Response"),
+                ("plan", "Plan"),
+            ],
             NoteTemplate::Free => &[("note", "Note")],
         }
     }
@@ -112,7 +129,10 @@ impl SessionNote {
     /// Set a section's text (creating it if the template has it).
     pub fn set_section(&mut self, key: &str, text: &str) -> Result<()> {
         if !self.template.sections().iter().any(|(k, _)| *k == key) {
-            return Err(RecordError::invalid(key, format!("not a section of the {:?} template", self.template)));
+            return Err(RecordError::invalid(
+                key,
+                format!("not a section of the {:?} template", self.template),
+            ));
         }
         match self.sections.iter_mut().find(|s| s.key == key) {
             Some(s) => s.text = Text::with_value(text),
@@ -127,7 +147,11 @@ impl SessionNote {
     /// The hash of the content a signature covers: patient, appointment, template and every
     /// section, as canonical JSON (fields in a fixed order, sections in template order).
     pub fn content_hash(&self) -> String {
-        let sections: Vec<(&str, &str)> = self.sections.iter().map(|s| (s.key.as_str(), s.text.as_str())).collect();
+        let sections: Vec<(&str, &str)> = self
+            .sections
+            .iter()
+            .map(|s| (s.key.as_str(), s.text.as_str()))
+            .collect();
         let canonical = serde_json::json!({
             "patient_id": self.patient_id,
             "appointment_id": self.appointment_id,
@@ -154,7 +178,9 @@ impl SessionNote {
     /// Add a signed addendum to a signed note.
     pub fn add_addendum(&mut self, text: &str, signer: &str, now: i64) -> Result<()> {
         if self.signature.is_none() {
-            return Err(RecordError::Refused("addenda are for signed notes: edit the draft instead".into()));
+            return Err(RecordError::Refused(
+                "addenda are for signed notes: edit the draft instead".into(),
+            ));
         }
         check::required("signer", signer, 200)?;
         if text.trim().is_empty() {
@@ -174,7 +200,9 @@ impl SessionNote {
     /// True when unsigned, or when the signature and every addendum still match their content
     /// (false means the content changed after signing, e.g. a concurrent edit merged in).
     pub fn signatures_hold(&self) -> bool {
-        self.signature.as_ref().is_none_or(|s| s.content_hash == self.content_hash())
+        self.signature
+            .as_ref()
+            .is_none_or(|s| s.content_hash == self.content_hash())
             && self
                 .addenda
                 .iter()
@@ -201,7 +229,10 @@ impl SessionNote {
         let keys = self.template.sections();
         for s in &self.sections {
             if !keys.iter().any(|(k, _)| *k == s.key) {
-                return Err(RecordError::invalid(&s.key, format!("not a section of the {:?} template", self.template)));
+                return Err(RecordError::invalid(
+                    &s.key,
+                    format!("not a section of the {:?} template", self.template),
+                ));
             }
             check::text(&s.key, s.text.as_str(), 200_000)?;
         }
@@ -214,7 +245,10 @@ impl SessionNote {
         for a in &self.addenda {
             check::text("addendum", &a.text, 100_000)?;
             if a.signature.content_hash != sha256_hex(a.text.as_bytes()) {
-                return Err(RecordError::invalid("addendum", "its signature does not match its text"));
+                return Err(RecordError::invalid(
+                    "addendum",
+                    "its signature does not match its text",
+                ));
             }
         }
         Ok(())
@@ -225,11 +259,17 @@ impl SessionNote {
             if edited.signature != current.signature || !current.same_content(edited) {
                 return Err(RecordError::Refused(SIGNED_NOTES_TAKE_ADDENDA.into()));
             }
-            if edited.addenda.len() < current.addenda.len() || edited.addenda[..current.addenda.len()] != current.addenda[..] {
-                return Err(RecordError::Refused("addenda cannot be changed or removed once added".into()));
+            if edited.addenda.len() < current.addenda.len()
+                || edited.addenda[..current.addenda.len()] != current.addenda[..]
+            {
+                return Err(RecordError::Refused(
+                    "addenda cannot be changed or removed once added".into(),
+                ));
             }
         } else if !edited.addenda.is_empty() {
-            return Err(RecordError::Refused("addenda are for signed notes: edit the draft instead".into()));
+            return Err(RecordError::Refused(
+                "addenda are for signed notes: edit the draft instead".into(),
+            ));
         }
         Ok(())
     }
@@ -262,7 +302,11 @@ impl SessionNote {
         } = edited;
         let same_shape = current.template == template
             && current.sections.len() == sections.len()
-            && current.sections.iter().zip(&sections).all(|(a, b)| a.key == b.key);
+            && current
+                .sections
+                .iter()
+                .zip(&sections)
+                .all(|(a, b)| a.key == b.key);
         if same_shape {
             for (c, e) in current.sections.iter_mut().zip(&sections) {
                 absorb_text(&mut c.text, &e.text);
@@ -372,15 +416,25 @@ mod tests {
 
     fn soap() -> SessionNote {
         let mut n = SessionNote::draft("p1", "a1", NoteTemplate::Soap);
-        n.set_section("subjective", "Reports poor sleep and work stress.").unwrap();
-        n.set_section("plan", "Sleep diary; review in two weeks.").unwrap();
+        n.set_section("subjective", "Reports poor sleep and work stress.")
+            .unwrap();
+        n.set_section("plan", "Sleep diary; review in two weeks.")
+            .unwrap();
         n
     }
 
     #[test]
     fn templates_have_their_sections() {
-        assert_eq!(SessionNote::draft("p", "", NoteTemplate::Dap).sections.len(), 3);
-        assert_eq!(SessionNote::draft("p", "", NoteTemplate::Birp).sections[0].key, "behavior");
+        assert_eq!(
+            SessionNote::draft("p", "", NoteTemplate::Dap)
+                .sections
+                .len(),
+            3
+        );
+        assert_eq!(
+            SessionNote::draft("p", "", NoteTemplate::Birp).sections[0].key,
+            "behavior"
+        );
         let mut n = SessionNote::draft("p", "", NoteTemplate::Dap);
         assert!(n.set_section("subjective", "x").is_err());
     }
@@ -389,7 +443,8 @@ mod tests {
     fn draft_sign_lock_addendum() {
         let mut d = Doc::create("n1", &[1; 16], soap(), T0).unwrap();
         let mut e = d.value().clone();
-        e.set_section("objective", "Calm, good eye contact.").unwrap();
+        e.set_section("objective", "Calm, good eye contact.")
+            .unwrap();
         assert_eq!(d.update(e, T0 + 10).unwrap(), vec!["content"]);
         let mut s = d.value().clone();
         s.sign("Dr. Jane Roe", T0 + 20).unwrap();
@@ -399,14 +454,22 @@ mod tests {
         let mut e = d.value().clone();
         e.set_section("plan", "Changed after signing").unwrap();
         let err = d.update(e, T0 + 30).unwrap_err();
-        assert!(err.to_string().starts_with("signed notes take addenda"), "{err}");
+        assert!(
+            err.to_string().starts_with("signed notes take addenda"),
+            "{err}"
+        );
 
         let mut e = d.value().clone();
         e.signature = None;
-        assert!(d.update(e, T0 + 30).unwrap_err().to_string().starts_with("signed notes take addenda"));
+        assert!(d
+            .update(e, T0 + 30)
+            .unwrap_err()
+            .to_string()
+            .starts_with("signed notes take addenda"));
 
         let mut a = d.value().clone();
-        a.add_addendum("Patient called: sleep improved.", "Dr. Jane Roe", T0 + 40).unwrap();
+        a.add_addendum("Patient called: sleep improved.", "Dr. Jane Roe", T0 + 40)
+            .unwrap();
         assert_eq!(d.update(a, T0 + 40).unwrap(), vec!["addendum"]);
         let mut a = d.value().clone();
         a.addenda[0].text = "rewritten".into();
@@ -441,11 +504,17 @@ mod tests {
         let mut a = Doc::create("n1", &[1; 16], soap(), T0).unwrap();
         let mut b: Doc<SessionNote> = Doc::load(&a.save(), &[2; 16]).unwrap();
         let mut ea = a.value().clone();
-        ea.set_section("subjective", "Reports poor sleep and work stress. Wakes at 4am.").unwrap();
+        ea.set_section(
+            "subjective",
+            "Reports poor sleep and work stress. Wakes at 4am.",
+        )
+        .unwrap();
         a.update(ea, T0 + 1).unwrap();
         let mut eb = b.value().clone();
-        eb.set_section("subjective", "Today: reports poor sleep and work stress.").unwrap();
-        eb.set_section("assessment", "Adjustment with insomnia.").unwrap();
+        eb.set_section("subjective", "Today: reports poor sleep and work stress.")
+            .unwrap();
+        eb.set_section("assessment", "Adjustment with insomnia.")
+            .unwrap();
         b.update(eb, T0 + 2).unwrap();
         let to_b = a.changes_for(&mut b);
         let to_a = b.changes_for(&mut a);
@@ -453,7 +522,10 @@ mod tests {
         b.apply_changes(&to_b).unwrap();
         for d in [&a, &b] {
             let v = d.value();
-            assert_eq!(v.sections[0].text.as_str(), "Today: reports poor sleep and work stress. Wakes at 4am.");
+            assert_eq!(
+                v.sections[0].text.as_str(),
+                "Today: reports poor sleep and work stress. Wakes at 4am."
+            );
             assert_eq!(v.sections[2].text.as_str(), "Adjustment with insomnia.");
         }
     }
@@ -464,7 +536,14 @@ mod tests {
         let mut d = Doc::create("pn", &[1; 16], p, T0).unwrap();
         let env = d.to_envelope().unwrap();
         assert!(crate::envelope::peek::<SessionNote>(&env).is_err());
-        assert_eq!(crate::envelope::peek::<PsychotherapyNote>(&env).unwrap().value.0.patient_id, "p1");
+        assert_eq!(
+            crate::envelope::peek::<PsychotherapyNote>(&env)
+                .unwrap()
+                .value
+                .0
+                .patient_id,
+            "p1"
+        );
         assert_eq!(PsychotherapyNote::CATEGORY.as_str(), "psychotherapy-notes");
     }
 }

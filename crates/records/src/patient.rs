@@ -7,7 +7,9 @@ use crate::textfield::absorb_text;
 use crate::{check, Category, RecordError, RecordKind, Result};
 
 /// Whether the patient is in care.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PatientStatus {
     /// In care.
@@ -73,14 +75,18 @@ pub struct Patient {
 /// ICD-10-CM code shape: a letter, two digits, optionally a dot and 1–4 more characters.
 fn icd10_ok(code: &str) -> bool {
     let b = code.as_bytes();
-    if b.len() < 3 || !b[0].is_ascii_uppercase() || !b[1].is_ascii_digit() || !b[2].is_ascii_alphanumeric() {
+    if b.len() < 3
+        || !b[0].is_ascii_uppercase()
+        || !b[1].is_ascii_digit()
+        || !b[2].is_ascii_alphanumeric()
+    {
         return false;
     }
     match &code[3..] {
         "" => true,
-        rest => rest
-            .strip_prefix('.')
-            .is_some_and(|r| (1..=4).contains(&r.len()) && r.chars().all(|c| c.is_ascii_alphanumeric())),
+        rest => rest.strip_prefix('.').is_some_and(|r| {
+            (1..=4).contains(&r.len()) && r.chars().all(|c| c.is_ascii_alphanumeric())
+        }),
     }
 }
 
@@ -117,10 +123,16 @@ impl RecordKind for Patient {
         check::required("name", &self.name, 200)?;
         if let Some(d) = check::date("date of birth", &self.date_of_birth, true)? {
             if d > today {
-                return Err(RecordError::invalid("date of birth", format!("{} is in the future", self.date_of_birth)));
+                return Err(RecordError::invalid(
+                    "date of birth",
+                    format!("{} is in the future", self.date_of_birth),
+                ));
             }
             if d.year() < 1880 {
-                return Err(RecordError::invalid("date of birth", format!("{} is too far in the past", self.date_of_birth)));
+                return Err(RecordError::invalid(
+                    "date of birth",
+                    format!("{} is too far in the past", self.date_of_birth),
+                ));
             }
         }
         check::line("pronouns", &self.pronouns, 60)?;
@@ -132,11 +144,18 @@ impl RecordKind for Patient {
                 .split_once('@')
                 .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !e.contains(' '))
         {
-            return Err(RecordError::invalid("email", format!("{e:?} is not an e-mail address")));
+            return Err(RecordError::invalid(
+                "email",
+                format!("{e:?} is not an e-mail address"),
+            ));
         }
         check::text("address", &self.contact.address, 500)?;
         check::line("emergency contact name", &self.emergency_contact.name, 200)?;
-        check::line("emergency contact relationship", &self.emergency_contact.relationship, 60)?;
+        check::line(
+            "emergency contact relationship",
+            &self.emergency_contact.relationship,
+            60,
+        )?;
         check::line("emergency contact phone", &self.emergency_contact.phone, 60)?;
         if self.diagnoses.len() > 50 {
             return Err(RecordError::invalid("diagnoses", "at most 50"));
@@ -178,7 +197,9 @@ impl RecordKind for Patient {
     fn describe(path: &[String]) -> String {
         match path {
             [first, second, ..] if first == "contact" => second.clone(),
-            [first, second, ..] if first == "emergency_contact" => format!("emergency contact {second}"),
+            [first, second, ..] if first == "emergency_contact" => {
+                format!("emergency contact {second}")
+            }
             [first, ..] => first.replace('_', " "),
             [] => String::new(),
         }
@@ -240,7 +261,10 @@ mod tests {
         let changed = d.update(e, T0 + 60).unwrap();
         let mut sorted = changed.clone();
         sorted.sort();
-        assert_eq!(sorted, vec!["emergency contact relationship", "notes", "phone", "status"]);
+        assert_eq!(
+            sorted,
+            vec!["emergency contact relationship", "notes", "phone", "status"]
+        );
         assert!(d.update(d.value().clone(), T0 + 120).unwrap().is_empty());
         let h = d.history().unwrap();
         assert_eq!(h.len(), 2);
@@ -253,18 +277,37 @@ mod tests {
         let mut p = ada();
         p.name = "  ".into();
         p.normalise();
-        assert_eq!(p.validate(today).unwrap_err().to_string(), "name: is required");
+        assert_eq!(
+            p.validate(today).unwrap_err().to_string(),
+            "name: is required"
+        );
         let mut p = ada();
         p.date_of_birth = "10/12/1915".into();
-        assert!(p.validate(today).unwrap_err().to_string().starts_with("date of birth:"));
+        assert!(p
+            .validate(today)
+            .unwrap_err()
+            .to_string()
+            .starts_with("date of birth:"));
         p.date_of_birth = "2999-01-01".into();
-        assert!(p.validate(today).unwrap_err().to_string().contains("future"));
+        assert!(p
+            .validate(today)
+            .unwrap_err()
+            .to_string()
+            .contains("future"));
         let mut p = ada();
         p.contact.email = "nope".into();
-        assert!(p.validate(today).unwrap_err().to_string().starts_with("email:"));
+        assert!(p
+            .validate(today)
+            .unwrap_err()
+            .to_string()
+            .starts_with("email:"));
         let mut p = ada();
         p.diagnoses[0].code = "depression".into();
-        assert!(p.validate(today).unwrap_err().to_string().starts_with("diagnosis 1:"));
+        assert!(p
+            .validate(today)
+            .unwrap_err()
+            .to_string()
+            .starts_with("diagnosis 1:"));
         for ok in ["F32", "F33.1", "F43.10", "Z63.0"] {
             assert!(icd10_ok(ok), "{ok}");
         }
@@ -291,6 +334,9 @@ mod tests {
         assert!(crate::doc::same(va, vb));
         assert_eq!(va.contact.phone, "111");
         assert_eq!(va.pronouns, "they/them");
-        assert_eq!(va.notes.as_str(), "NB: Prefers morning sessions. Likes tea.");
+        assert_eq!(
+            va.notes.as_str(),
+            "NB: Prefers morning sessions. Likes tea."
+        );
     }
 }

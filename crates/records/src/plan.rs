@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::{check, Category, RecordError, RecordKind, Result};
 
 /// Where a goal stands.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum GoalStatus {
     /// Not started.
@@ -85,7 +87,10 @@ impl RecordKind for TreatmentPlan {
                 let review = check::date(&format!("{gf} review date"), &g.review_date, true)?;
                 if let (Some(t), Some(r)) = (target, review) {
                     if r > t {
-                        return Err(RecordError::invalid(format!("{gf} review date"), "is after the target date"));
+                        return Err(RecordError::invalid(
+                            format!("{gf} review date"),
+                            "is after the target date",
+                        ));
                     }
                 }
                 for (oi, o) in g.objectives.iter().enumerate() {
@@ -133,7 +138,10 @@ mod tests {
                 text: "Insomnia".into(),
                 goals: vec![Goal {
                     text: "Sleep 7 hours".into(),
-                    objectives: vec![Objective { text: "Keep a sleep diary".into(), measure: "5 of 7 nights logged".into() }],
+                    objectives: vec![Objective {
+                        text: "Keep a sleep diary".into(),
+                        measure: "5 of 7 nights logged".into(),
+                    }],
                     interventions: vec!["CBT-I weekly".into()],
                     target_date: "2026-06-01".into(),
                     review_date: "2026-04-01".into(),
@@ -143,9 +151,16 @@ mod tests {
         };
         assert!(plan.validate(today).is_ok());
         plan.problems[0].goals[0].objectives[0].measure.clear();
-        assert_eq!(plan.validate(today).unwrap_err().to_string(), "problem 1 goal 1 objective 1 measure: is required");
+        assert_eq!(
+            plan.validate(today).unwrap_err().to_string(),
+            "problem 1 goal 1 objective 1 measure: is required"
+        );
         plan.problems[0].goals[0].objectives[0].measure = "x".into();
         plan.problems[0].goals[0].review_date = "2026-07-01".into();
-        assert!(plan.validate(today).unwrap_err().to_string().contains("review date"));
+        assert!(plan
+            .validate(today)
+            .unwrap_err()
+            .to_string()
+            .contains("review date"));
     }
 }

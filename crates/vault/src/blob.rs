@@ -35,7 +35,13 @@ pub struct BlobInfo {
 fn chunk_aad(vault_id: &[u8], blob: &str, key: &str, idx: u64, last: bool) -> Vec<u8> {
     aad(
         "hearth-vault/blob-chunk/v1",
-        &[vault_id, blob.as_bytes(), key.as_bytes(), &idx.to_be_bytes(), &[u8::from(last)]],
+        &[
+            vault_id,
+            blob.as_bytes(),
+            key.as_bytes(),
+            &idx.to_be_bytes(),
+            &[u8::from(last)],
+        ],
     )
 }
 
@@ -56,7 +62,12 @@ fn fill(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 impl Vault {
     /// Stream `reader` into a new sealed blob under data key `key`. More than `limit` bytes is
     /// refused (what was written so far is removed). Memory use is two chunks.
-    pub fn write_blob(&mut self, key: &KeyId, reader: &mut impl Read, limit: u64) -> Result<BlobInfo> {
+    pub fn write_blob(
+        &mut self,
+        key: &KeyId,
+        reader: &mut impl Read,
+        limit: u64,
+    ) -> Result<BlobInfo> {
         self.touch()?;
         let id = BlobId::random()?;
         let now = self.opts.clock.unix_millis();
@@ -78,7 +89,13 @@ impl Vault {
         }
     }
 
-    fn write_chunks(&mut self, id: &BlobId, key: &KeyId, reader: &mut impl Read, limit: u64) -> Result<u64> {
+    fn write_chunks(
+        &mut self,
+        id: &BlobId,
+        key: &KeyId,
+        reader: &mut impl Read,
+        limit: u64,
+    ) -> Result<u64> {
         let io = |source| VaultError::Io {
             action: "read the file being attached",
             path: "(input)".into(),
@@ -90,24 +107,45 @@ impl Vault {
         let mut idx: u64 = 0;
         let mut size: u64 = 0;
         loop {
-            let next_len = if cur_len == BLOB_CHUNK { fill(reader, &mut next).map_err(io)? } else { 0 };
+            let next_len = if cur_len == BLOB_CHUNK {
+                fill(reader, &mut next).map_err(io)?
+            } else {
+                0
+            };
             let last = next_len == 0;
             size += cur_len as u64;
             if size > limit {
                 return Err(VaultError::TooLarge { limit });
             }
             self.touch()?;
-            let Self { conn, header, unlocked, opts, .. } = self;
+            let Self {
+                conn,
+                header,
+                unlocked,
+                opts,
+                ..
+            } = self;
             let u = unlocked.as_mut().ok_or(VaultError::Locked)?;
-            let cipher = data_cipher(conn, header, u, key).map_err(|what| VaultError::Integrity { id: key.to_string(), what })?;
+            let cipher =
+                data_cipher(conn, header, u, key).map_err(|what| VaultError::Integrity {
+                    id: key.to_string(),
+                    what,
+                })?;
             let nonce = crypto::random_nonce()?;
-            let ct = crypto::seal(cipher, &nonce, &chunk_aad(&header.vault_id, id.as_str(), key.as_str(), idx, last), &cur[..cur_len])
-                .map_err(|_| VaultError::TooLarge { limit })?;
-            if idx % CHUNKS_PER_TX == 0 && idx > 0 {
-                conn.execute_batch("COMMIT").map_err(VaultError::sqlite("writing a blob"))?;
+            let ct = crypto::seal(
+                cipher,
+                &nonce,
+                &chunk_aad(&header.vault_id, id.as_str(), key.as_str(), idx, last),
+                &cur[..cur_len],
+            )
+            .map_err(|_| VaultError::TooLarge { limit })?;
+            if idx.is_multiple_of(CHUNKS_PER_TX) && idx > 0 {
+                conn.execute_batch("COMMIT")
+                    .map_err(VaultError::sqlite("writing a blob"))?;
             }
-            if idx % CHUNKS_PER_TX == 0 {
-                conn.execute_batch("BEGIN IMMEDIATE").map_err(VaultError::sqlite("writing a blob"))?;
+            if idx.is_multiple_of(CHUNKS_PER_TX) {
+                conn.execute_batch("BEGIN IMMEDIATE")
+                    .map_err(VaultError::sqlite("writing a blob"))?;
             }
             let written = conn
                 .prepare_cached("INSERT INTO blob_chunks (blob_id, idx, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4)")
@@ -139,16 +177,27 @@ impl Vault {
     /// Stream a complete blob's plaintext into `out`, chunk by chunk, checking every chunk.
     pub fn read_blob(&mut self, id: &BlobId, out: &mut impl Write) -> Result<u64> {
         self.touch()?;
-        let Self { conn, header, unlocked, .. } = self;
+        let Self {
+            conn,
+            header,
+            unlocked,
+            ..
+        } = self;
         let u = unlocked.as_mut().ok_or(VaultError::Locked)?;
         let meta: Option<(String, String, i64, i64)> = conn
-            .query_row("SELECT key_id, state, chunks, size FROM blobs WHERE blob_id = ?1", [id.as_str()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
+            .query_row(
+                "SELECT key_id, state, chunks, size FROM blobs WHERE blob_id = ?1",
+                [id.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
             .optional()
             .map_err(VaultError::sqlite("reading a blob"))?;
-        let (key, state, chunks, size) = meta.ok_or_else(|| VaultError::NotFound { id: id.to_string() })?;
-        let integrity = |what| VaultError::Integrity { id: id.to_string(), what };
+        let (key, state, chunks, size) =
+            meta.ok_or_else(|| VaultError::NotFound { id: id.to_string() })?;
+        let integrity = |what| VaultError::Integrity {
+            id: id.to_string(),
+            what,
+        };
         if state != "complete" {
             return Err(integrity("the file was never completely stored"));
         }
@@ -157,16 +206,32 @@ impl Vault {
         let mut total: u64 = 0;
         for idx in 0..chunks {
             let row: Option<(Vec<u8>, Vec<u8>)> = conn
-                .prepare_cached("SELECT nonce, ciphertext FROM blob_chunks WHERE blob_id = ?1 AND idx = ?2")
-                .and_then(|mut s| s.query_row(params![id.as_str(), idx as i64], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+                .prepare_cached(
+                    "SELECT nonce, ciphertext FROM blob_chunks WHERE blob_id = ?1 AND idx = ?2",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![id.as_str(), idx as i64], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()
+                })
                 .map_err(VaultError::sqlite("reading a blob"))?;
             let (nonce, ct) = row.ok_or_else(|| integrity("a chunk is missing"))?;
             let cipher = data_cipher(conn, header, u, &key).map_err(integrity)?;
             let last = idx + 1 == chunks;
-            let pt = crypto::open(cipher, &nonce, &chunk_aad(&header.vault_id, id.as_str(), key.as_str(), idx, last), &ct)
-                .map_err(|_| integrity("a chunk does not authenticate"))?;
+            let pt = crypto::open(
+                cipher,
+                &nonce,
+                &chunk_aad(&header.vault_id, id.as_str(), key.as_str(), idx, last),
+                &ct,
+            )
+            .map_err(|_| integrity("a chunk does not authenticate"))?;
             total += pt.len() as u64;
-            out.write_all(&pt).map_err(|source| VaultError::Io { action: "write out", path: "(output)".into(), source })?;
+            out.write_all(&pt).map_err(|source| VaultError::Io {
+                action: "write out",
+                path: "(output)".into(),
+                source,
+            })?;
         }
         if i64::try_from(total).ok() != Some(size) {
             return Err(integrity("its size does not match"));
@@ -187,7 +252,10 @@ impl Vault {
     pub fn sweep_incomplete_blobs(&mut self, idle_ms: i64) -> Result<usize> {
         let cutoff = self.opts.clock.unix_millis() - idle_ms;
         self.conn
-            .execute("DELETE FROM blobs WHERE state = 'writing' AND touched_at < ?1", [cutoff])
+            .execute(
+                "DELETE FROM blobs WHERE state = 'writing' AND touched_at < ?1",
+                [cutoff],
+            )
             .map_err(VaultError::sqlite("removing half-written files"))
     }
 
@@ -196,7 +264,11 @@ impl Vault {
         self.touch()?;
         let size: Option<i64> = self
             .conn
-            .query_row("SELECT size FROM blobs WHERE blob_id = ?1 AND state = 'complete'", [id.as_str()], |r| r.get(0))
+            .query_row(
+                "SELECT size FROM blobs WHERE blob_id = ?1 AND state = 'complete'",
+                [id.as_str()],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(VaultError::sqlite("reading a blob"))?;
         Ok(size.and_then(|s| u64::try_from(s).ok()))

@@ -756,11 +756,19 @@ impl Vault {
     }
 
     /// Open every record of `kind` sealed under data key `key` (e.g. one patient's records).
-    pub fn open_under_key(&mut self, kind: &str, key: &KeyId) -> Result<Vec<(RecordId, Result<Record>)>> {
+    pub fn open_under_key(
+        &mut self,
+        kind: &str,
+        key: &KeyId,
+    ) -> Result<Vec<(RecordId, Result<Record>)>> {
         self.open_where(kind, Some(key))
     }
 
-    fn open_where(&mut self, kind: &str, key: Option<&KeyId>) -> Result<Vec<(RecordId, Result<Record>)>> {
+    fn open_where(
+        &mut self,
+        kind: &str,
+        key: Option<&KeyId>,
+    ) -> Result<Vec<(RecordId, Result<Record>)>> {
         validate_kind(kind)?;
         self.touch()?;
         let Self {
@@ -773,9 +781,14 @@ impl Vault {
         let rows = match key {
             None => conn
                 .prepare_cached(select_row!("WHERE kind = ?1 ORDER BY created_at, id"))
-                .and_then(|mut s| s.query_map([kind], Row::from_sql)?.collect::<rusqlite::Result<Vec<Row>>>()),
+                .and_then(|mut s| {
+                    s.query_map([kind], Row::from_sql)?
+                        .collect::<rusqlite::Result<Vec<Row>>>()
+                }),
             Some(k) => conn
-                .prepare_cached(select_row!("WHERE key_id = ?1 AND kind = ?2 ORDER BY created_at, id"))
+                .prepare_cached(select_row!(
+                    "WHERE key_id = ?1 AND kind = ?2 ORDER BY created_at, id"
+                ))
                 .and_then(|mut s| {
                     s.query_map([k.as_str(), kind], Row::from_sql)?
                         .collect::<rusqlite::Result<Vec<Row>>>()

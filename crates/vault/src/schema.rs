@@ -168,11 +168,19 @@ mod tests {
         let mut c = Connection::open_in_memory().unwrap();
         c.execute_batch(MIGRATIONS[0]).unwrap();
         c.pragma_update(None, "user_version", 1).unwrap();
-        c.execute("INSERT INTO records VALUES ('r', 'patient', 'k', 1, x'00', x'00', 1, 1)", []).unwrap();
+        c.execute(
+            "INSERT INTO records VALUES ('r', 'patient', 'k', 1, x'00', x'00', 1, 1)",
+            [],
+        )
+        .unwrap();
         migrate(&mut c).unwrap();
-        let v: u32 = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        let v: u32 = c
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
-        let n: i64 = c.query_row("SELECT count(*) FROM records", [], |r| r.get(0)).unwrap();
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 1, "migration keeps existing records");
         c.execute("INSERT INTO blobs (blob_id, key_id, state, created_at, touched_at) VALUES ('b', 'k', 'writing', 1, 1)", []).unwrap();
     }

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use hearth_vault::{BlobId, KdfParams, ManualClock, Passphrase, Vault, VaultError, VaultOptions, BLOB_CHUNK};
+use hearth_vault::{
+    BlobId, KdfParams, ManualClock, Passphrase, Vault, VaultError, VaultOptions, BLOB_CHUNK,
+};
 use rusqlite::Connection;
 
 fn data(n: usize) -> Vec<u8> {
@@ -20,7 +22,14 @@ fn round_trips_at_every_chunk_boundary() {
     let dir = tempfile::tempdir().unwrap();
     let mut v = vault(&dir);
     let key = v.create_key().unwrap();
-    for n in [0, 1, BLOB_CHUNK - 1, BLOB_CHUNK, BLOB_CHUNK + 1, 3 * BLOB_CHUNK + 5] {
+    for n in [
+        0,
+        1,
+        BLOB_CHUNK - 1,
+        BLOB_CHUNK,
+        BLOB_CHUNK + 1,
+        3 * BLOB_CHUNK + 5,
+    ] {
         let input = data(n);
         let info = v.write_blob(&key, &mut &input[..], u64::MAX).unwrap();
         assert_eq!(info.size, n as u64);
@@ -37,12 +46,18 @@ fn over_the_limit_is_refused_and_leaves_nothing() {
     let mut v = vault(&dir);
     let key = v.create_key().unwrap();
     let input = data(2 * BLOB_CHUNK + 10);
-    let e = v.write_blob(&key, &mut &input[..], 2 * BLOB_CHUNK as u64).unwrap_err();
+    let e = v
+        .write_blob(&key, &mut &input[..], 2 * BLOB_CHUNK as u64)
+        .unwrap_err();
     assert!(matches!(e, VaultError::TooLarge { .. }), "{e}");
     drop(v);
     let c = Connection::open(dir.path().join("v")).unwrap();
-    let n: i64 = c.query_row("SELECT count(*) FROM blob_chunks", [], |r| r.get(0)).unwrap();
-    let b: i64 = c.query_row("SELECT count(*) FROM blobs", [], |r| r.get(0)).unwrap();
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM blob_chunks", [], |r| r.get(0))
+        .unwrap();
+    let b: i64 = c
+        .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
+        .unwrap();
     assert_eq!((n, b), (0, 0));
 }
 
@@ -72,20 +87,31 @@ fn a_flipped_byte_reordered_or_dropped_chunk_is_caught() {
                 c.execute("UPDATE blob_chunks SET ciphertext = zeroblob(length(ciphertext)) WHERE idx = 1", []).unwrap();
             }
             "swap" => {
-                c.execute("UPDATE blob_chunks SET idx = 9 WHERE idx = 0", []).unwrap();
-                c.execute("UPDATE blob_chunks SET idx = 0 WHERE idx = 1", []).unwrap();
-                c.execute("UPDATE blob_chunks SET idx = 1 WHERE idx = 9", []).unwrap();
+                c.execute("UPDATE blob_chunks SET idx = 9 WHERE idx = 0", [])
+                    .unwrap();
+                c.execute("UPDATE blob_chunks SET idx = 0 WHERE idx = 1", [])
+                    .unwrap();
+                c.execute("UPDATE blob_chunks SET idx = 1 WHERE idx = 9", [])
+                    .unwrap();
             }
             _ => {
                 // Drop the last chunk and pretend the blob was shorter.
-                c.execute("DELETE FROM blob_chunks WHERE idx = 2", []).unwrap();
-                c.execute("UPDATE blobs SET chunks = 2, size = ?1", [2 * BLOB_CHUNK as i64]).unwrap();
+                c.execute("DELETE FROM blob_chunks WHERE idx = 2", [])
+                    .unwrap();
+                c.execute(
+                    "UPDATE blobs SET chunks = 2, size = ?1",
+                    [2 * BLOB_CHUNK as i64],
+                )
+                .unwrap();
             }
         }
         drop(c);
         let mut v = reopen(&dir);
         let e = v.read_blob(&id, &mut std::io::sink()).unwrap_err();
-        assert!(matches!(&e, VaultError::Integrity { id: got, .. } if got == id.as_str()), "{attack}: {e}");
+        assert!(
+            matches!(&e, VaultError::Integrity { id: got, .. } if got == id.as_str()),
+            "{attack}: {e}"
+        );
     }
 }
 
@@ -99,7 +125,10 @@ fn a_half_written_blob_is_never_complete_and_is_swept_on_unlock() {
     let path = dir.path().join("v");
     let mut v = Vault::create(&path, &Passphrase::new("passphrase!"), opts.clone()).unwrap();
     let key = v.create_key().unwrap();
-    let (id, _) = (v.write_blob(&key, &mut &data(10)[..], u64::MAX).unwrap().id, ());
+    let (id, _) = (
+        v.write_blob(&key, &mut &data(10)[..], u64::MAX).unwrap().id,
+        (),
+    );
     v.close().unwrap();
     // Simulate a crash mid-write: the blob is back to 'writing' with a chunk missing.
     let c = Connection::open(&path).unwrap();
@@ -107,12 +136,18 @@ fn a_half_written_blob_is_never_complete_and_is_swept_on_unlock() {
     drop(c);
     let mut v = Vault::open(&path, opts.clone()).unwrap();
     v.unlock(&Passphrase::new("passphrase!")).unwrap();
-    assert!(v.read_blob(&id, &mut std::io::sink()).is_err(), "never shown as complete");
+    assert!(
+        v.read_blob(&id, &mut std::io::sink()).is_err(),
+        "never shown as complete"
+    );
     assert_eq!(v.blob_size(&id).unwrap(), None);
     drop(v);
     // A minute later, the next unlock removes it.
     clock.advance(Duration::from_secs(61));
     let mut v = Vault::open(&path, opts).unwrap();
     v.unlock(&Passphrase::new("passphrase!")).unwrap();
-    assert!(matches!(v.read_blob(&id, &mut std::io::sink()), Err(VaultError::NotFound { .. })));
+    assert!(matches!(
+        v.read_blob(&id, &mut std::io::sink()),
+        Err(VaultError::NotFound { .. })
+    ));
 }
