@@ -174,6 +174,9 @@ pub enum PatientRow {
         date_of_birth: String,
         /// Pronouns or empty.
         pronouns: String,
+        /// Active or discharged.
+        #[serde(default)]
+        status: PatientStatus,
     },
     /// The record is in the vault but could not be opened (damaged or tampered with).
     Unreadable {

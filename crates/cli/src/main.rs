@@ -435,8 +435,17 @@ fn print_rows(out: &mut impl Write, rows: &[PatientRow]) -> anyhow::Result<()> {
                 name,
                 date_of_birth,
                 pronouns,
+                status,
             } => {
-                writeln!(out, "{id}  {name:<30} {date_of_birth:<10} {pronouns}")?;
+                let discharged = if *status == PatientStatus::Discharged {
+                    "  (discharged)"
+                } else {
+                    ""
+                };
+                writeln!(
+                    out,
+                    "{id}  {name:<30} {date_of_birth:<10} {pronouns}{discharged}"
+                )?;
             }
             PatientRow::Unreadable { id, message } => writeln!(out, "{id}  UNREADABLE: {message}")?,
         }

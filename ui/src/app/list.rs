@@ -55,7 +55,7 @@ pub fn PatientList(props: &Props) -> Html {
         };
     }
     let items = shown.into_iter().map(|row| match row {
-        PatientRow::Ok { id, name, date_of_birth, pronouns } => {
+        PatientRow::Ok { id, name, date_of_birth, pronouns, .. } => {
             let selected = props.selected.as_deref() == Some(id.as_str());
             let onclick = {
                 let (id, cb) = (id.clone(), props.on_select.clone());
