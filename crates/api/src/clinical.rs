@@ -177,6 +177,38 @@ pub struct Assessment {
     pub answers: Vec<u32>,
 }
 
+/// A severity band's range of totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BandRange {
+    /// Lowest total in the band.
+    pub from: u32,
+    /// Highest total in the band.
+    pub to: u32,
+    /// Label ("moderately severe").
+    pub label: String,
+}
+
+/// Everything a form and a chart need about a measure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstrumentForm {
+    /// Which measure.
+    pub instrument: Instrument,
+    /// "PHQ-9".
+    pub name: String,
+    /// The question stem.
+    pub stem: String,
+    /// Item texts in order.
+    pub items: Vec<String>,
+    /// Answer labels for 0–3.
+    pub scale: Vec<String>,
+    /// Highest total.
+    pub max_total: u32,
+    /// Severity bands, lowest first.
+    pub bands: Vec<BandRange>,
+    /// Points of change that count as reliable.
+    pub reliable_change_points: u32,
+}
+
 /// The scored result of an assessment, with the change from the previous one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scored {

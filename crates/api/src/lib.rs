@@ -174,9 +174,9 @@ pub enum PatientRow {
         date_of_birth: String,
         /// Pronouns or empty.
         pronouns: String,
-        /// Active or discharged.
+        /// The patient was discharged (not in active care).
         #[serde(default)]
-        status: PatientStatus,
+        discharged: bool,
     },
     /// The record is in the vault but could not be opened (damaged or tampered with).
     Unreadable {

@@ -41,6 +41,33 @@ fn collect<T: RecordKind, B: serde::de::DeserializeOwned>(
     Ok(out)
 }
 
+/// The items, scale and bands of a measure (for forms and charts).
+pub fn instrument_form(instrument: api::Instrument) -> api::InstrumentForm {
+    let i = match instrument {
+        api::Instrument::Phq9 => hearth_records::Instrument::Phq9,
+        api::Instrument::Gad7 => hearth_records::Instrument::Gad7,
+    };
+    let bands = i.bands();
+    api::InstrumentForm {
+        instrument,
+        name: i.label().to_string(),
+        stem: "Over the last 2 weeks, how often have you been bothered by any of the following problems?".to_string(),
+        items: i.items().iter().map(|s| (*s).to_string()).collect(),
+        scale: hearth_records::SCALE.iter().map(|s| (*s).to_string()).collect(),
+        max_total: i.max_total(),
+        bands: bands
+            .iter()
+            .enumerate()
+            .map(|(k, (from, band))| api::BandRange {
+                from: *from,
+                to: bands.get(k + 1).map_or(i.max_total(), |(next, _)| next - 1),
+                label: band.label().to_string(),
+            })
+            .collect(),
+        reliable_change_points: i.reliable_change_points(),
+    }
+}
+
 impl Hearth {
     // ---- appointments ----
 

@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use hearth_vault::{Clock, KdfParams, Passphrase, Vault, VaultOptions};
 
+pub use clinical::instrument_form;
 pub use error::CoreError;
 pub use hearth_vault::VaultError;
 pub use session::Session;

@@ -129,10 +129,7 @@ impl Hearth {
                     name: p.value.name,
                     date_of_birth: p.value.date_of_birth,
                     pronouns: p.value.pronouns,
-                    status: match p.value.status {
-                        Status::Active => PatientStatus::Active,
-                        Status::Discharged => PatientStatus::Discharged,
-                    },
+                    discharged: p.value.status == Status::Discharged,
                 },
                 Err(e) => PatientRow::Unreadable {
                     id,

@@ -378,3 +378,18 @@ fn search_finds_notes_and_patients_and_follows_edits() {
     d.h.unlock(PASS).unwrap();
     assert_eq!(d.h.search("brother", 10).unwrap().len(), 1);
 }
+
+#[test]
+fn instrument_forms_carry_items_scale_and_bands() {
+    let phq = hearth_core::instrument_form(Instrument::Phq9);
+    assert_eq!(
+        (phq.items.len(), phq.scale.len(), phq.max_total),
+        (9, 4, 27)
+    );
+    let ranges: Vec<(u32, u32)> = phq.bands.iter().map(|b| (b.from, b.to)).collect();
+    assert_eq!(ranges, vec![(0, 4), (5, 9), (10, 14), (15, 19), (20, 27)]);
+    let gad = hearth_core::instrument_form(Instrument::Gad7);
+    let ranges: Vec<(u32, u32)> = gad.bands.iter().map(|b| (b.from, b.to)).collect();
+    assert_eq!(ranges, vec![(0, 4), (5, 9), (10, 14), (15, 21)]);
+    assert_eq!(gad.reliable_change_points, 4);
+}
