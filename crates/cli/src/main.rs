@@ -435,13 +435,9 @@ fn print_rows(out: &mut impl Write, rows: &[PatientRow]) -> anyhow::Result<()> {
                 name,
                 date_of_birth,
                 pronouns,
-                status,
+                discharged,
             } => {
-                let discharged = if *status == PatientStatus::Discharged {
-                    "  (discharged)"
-                } else {
-                    ""
-                };
+                let discharged = if *discharged { "  (discharged)" } else { "" };
                 writeln!(
                     out,
                     "{id}  {name:<30} {date_of_birth:<10} {pronouns}{discharged}"
