@@ -289,6 +289,15 @@ pub(crate) enum AttachmentCmd {
     },
 }
 
+#[derive(Subcommand)]
+pub(crate) enum AuditCmd {
+    /// Check that the log covers every record's current version and the checkpoints match it
+    /// (exit code 5 if anything is wrong).
+    Verify,
+    /// Sign a checkpoint over the log.
+    Checkpoint,
+}
+
 fn json(out: &mut impl Write, v: &impl Serialize) -> anyhow::Result<()> {
     writeln!(out, "{}", serde_json::to_string_pretty(v)?)?;
     Ok(())
@@ -716,6 +725,40 @@ pub(crate) fn run(
                 writeln!(out, "wrote {n} bytes to {}", to.display())?;
             }
         },
+        Command::Audit(c) => match c {
+            AuditCmd::Verify => {
+                let r = h.audit()?;
+                if as_json {
+                    json(out, &r)?
+                } else {
+                    writeln!(
+                        out,
+                        "{} log entries, {} records, {} checkpoints",
+                        r.entries, r.records, r.checkpoints
+                    )?;
+                    for n in &r.notes {
+                        writeln!(out, "note: {n}")?;
+                    }
+                    if r.ok() {
+                        writeln!(out, "ok: every record's current version is in the log and the checkpoints match it")?;
+                    }
+                    for p in &r.problems {
+                        writeln!(out, "PROBLEM: {p}")?;
+                    }
+                }
+                if !r.ok() {
+                    return Err(anyhow!(AuditFailed(r.problems.len())));
+                }
+            }
+            AuditCmd::Checkpoint => {
+                let cp = h.checkpoint()?;
+                if as_json {
+                    json(out, &cp)?
+                } else {
+                    write!(out, "{}", cp.note)?
+                }
+            }
+        },
         Command::Search { query, limit } => {
             let hits = h.search(&query.join(" "), limit)?;
             if as_json {
@@ -738,3 +781,15 @@ pub(crate) fn run(
     }
     Ok(())
 }
+
+/// The audit found problems (exit code 5).
+#[derive(Debug)]
+pub(crate) struct AuditFailed(pub usize);
+
+impl std::fmt::Display for AuditFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the audit found {} problem(s); see above", self.0)
+    }
+}
+
+impl std::error::Error for AuditFailed {}

@@ -70,6 +70,9 @@ pub(crate) enum Command {
     /// Attached files.
     #[command(subcommand)]
     Attachment(clinical::AttachmentCmd),
+    /// This device's audit log.
+    #[command(subcommand)]
+    Audit(clinical::AuditCmd),
     /// Full-text search over patients, notes, plans and file names.
     Search {
         /// Words to find (the last may be the start of a word).
@@ -212,6 +215,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = match e.downcast_ref::<CoreError>().map(CoreError::kind) {
+                _ if e.downcast_ref::<clinical::AuditFailed>().is_some() => 5,
                 Some(ErrorKind::WrongPassphrase) => 3,
                 Some(ErrorKind::NoVault | ErrorKind::NotAVault | ErrorKind::NewerSchema) => 4,
                 Some(ErrorKind::Integrity) => 5,

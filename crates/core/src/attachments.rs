@@ -129,6 +129,7 @@ impl Hearth {
     /// Save an attachment to a file (written under a temporary name, then renamed).
     pub fn export_attachment(&self, id: &str, to: &Path) -> Result<u64> {
         parse_id(id)?;
+        self.log_access(id, hearth_ledger::AccessAction::Export, "treatment")?;
         let tmp = to.with_extension("hearth-partial");
         let mut f =
             std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io("create", &tmp))?);

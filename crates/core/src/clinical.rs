@@ -95,7 +95,9 @@ impl Hearth {
 
     /// One appointment.
     pub fn appointment(&self, id: &str) -> Result<Stored<api::Appointment>> {
-        stored(&self.read_record::<Appointment>(id)?)
+        let a = stored(&self.read_record::<Appointment>(id)?)?;
+        self.log_access(id, hearth_ledger::AccessAction::View, "treatment")?;
+        Ok(a)
     }
 
     /// A patient's appointments (or everyone's), by start.
@@ -206,11 +208,13 @@ impl Hearth {
 
     /// One note (either kind).
     pub fn note(&self, id: &str) -> Result<(Stored<api::Note>, bool)> {
-        if self.is_psychotherapy(id)? {
-            Ok((stored(&self.read_record::<PsychotherapyNote>(id)?)?, true))
+        let note = if self.is_psychotherapy(id)? {
+            (stored(&self.read_record::<PsychotherapyNote>(id)?)?, true)
         } else {
-            Ok((stored(&self.read_record::<SessionNote>(id)?)?, false))
-        }
+            (stored(&self.read_record::<SessionNote>(id)?)?, false)
+        };
+        self.log_access(id, hearth_ledger::AccessAction::View, "treatment")?;
+        Ok(note)
     }
 
     /// A patient's session notes (psychotherapy notes are listed apart).

@@ -19,6 +19,7 @@
 //! ```
 
 mod attachments;
+mod audit;
 mod clinical;
 mod error;
 mod patients;
@@ -32,6 +33,7 @@ use std::time::Duration;
 
 use hearth_vault::{Clock, KdfParams, Passphrase, Vault, VaultOptions};
 
+pub use audit::{AuditReport, CheckpointInfo};
 pub use clinical::instrument_form;
 pub use error::CoreError;
 pub use hearth_vault::VaultError;
@@ -114,6 +116,8 @@ pub struct Hearth {
     inner: Arc<Mutex<Vault>>,
     /// The search index: plaintext in memory while unlocked, dropped on lock.
     index: Arc<Mutex<Option<search::SearchIndex>>>,
+    /// This device's audit-log signing key while unlocked (wiped on drop).
+    log_key: Arc<Mutex<Option<ed25519_dalek::SigningKey>>>,
     attachment_limit: u64,
 }
 
@@ -143,6 +147,7 @@ impl Hearth {
         Self {
             inner: Arc::new(Mutex::new(vault)),
             index: Arc::new(Mutex::new(None)),
+            log_key: Arc::new(Mutex::new(None)),
             attachment_limit,
         }
     }
@@ -165,7 +170,13 @@ impl Hearth {
     /// Wipe the keys and the search index from memory.
     pub fn lock(&self) {
         self.vault().lock();
+        self.forget_secrets();
+    }
+
+    /// Drop what is plaintext or secret outside the vault: the search index, the log key.
+    fn forget_secrets(&self) {
         *self.index_slot() = None;
+        *self.log_key.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Locked, by request or by the idle timer. Checking does not count as use; a vault found
@@ -173,7 +184,7 @@ impl Hearth {
     pub fn is_locked(&self) -> bool {
         let locked = self.vault().is_locked();
         if locked {
-            *self.index_slot() = None;
+            self.forget_secrets();
         }
         locked
     }

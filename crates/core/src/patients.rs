@@ -115,7 +115,9 @@ impl Hearth {
 
     /// One patient.
     pub fn patient(&self, id: &str) -> Result<PatientView> {
-        Ok(view(&self.read_record::<Patient>(id)?))
+        let p = view(&self.read_record::<Patient>(id)?);
+        self.log_access(id, hearth_ledger::AccessAction::View, "treatment")?;
+        Ok(p)
     }
 
     /// Every patient, by name; records that fail to open are listed as unreadable, by id.

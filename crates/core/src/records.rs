@@ -6,7 +6,9 @@ use hearth_records::{Doc, Patient, RecordKind};
 use hearth_vault::{KeyId, RecordId, Vault, VaultError};
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::{CoreError, Hearth, Result};
+use hearth_ledger::ChangeKind;
+
+use crate::{audit, CoreError, Hearth, Result};
 
 /// RFC 3339 for Unix seconds (UTC).
 pub(crate) fn rfc3339(secs: i64) -> String {
@@ -96,7 +98,24 @@ impl Hearth {
             Some(pid) => patient_key(&mut vault, pid)?,
         };
         let bytes = doc.to_envelope()?;
-        vault.put(&id, T::KIND, &key, &bytes)?;
+        let log_key = self.log_key(&mut vault)?;
+        let entry = audit::change_entry(
+            audit::now_secs(&vault),
+            &log_key,
+            id.as_str(),
+            doc.head_bytes(),
+            ChangeKind::Create,
+            T::CATEGORY,
+        )?;
+        vault.put_batch_logged(
+            &[hearth_vault::NewRecord {
+                id: &id,
+                kind: T::KIND,
+                key: &key,
+                plaintext: &bytes,
+            }],
+            &[entry],
+        )?;
         let peek = envelope::peek::<T>(&bytes)?;
         self.reindex(&peek.id, &peek.value);
         Ok(peek)
@@ -151,9 +170,11 @@ impl Hearth {
         let rid = parse_id(id)?;
         let mut vault = self.vault();
         let now = now_secs(&vault);
+        let log_now = audit::now_secs(&vault);
         let device = vault.device_id().to_vec();
+        let log_key = self.log_key(&mut vault)?;
         vault
-            .update(&rid, |rec| {
+            .update_logged(&rid, |rec| {
                 if rec.kind != T::KIND {
                     return Err(CoreError::WrongKind {
                         id: id.to_string(),
@@ -165,8 +186,18 @@ impl Hearth {
                 let changed = f(&mut doc, now).map_err(|e| e.for_record(id))?;
                 let bytes = doc.to_envelope()?;
                 let peek = envelope::peek(&bytes)?;
-                let write = (!changed.is_empty()).then_some(bytes);
-                Ok((write, (peek, changed)))
+                if changed.is_empty() {
+                    return Ok((None, Vec::new(), (peek, changed)));
+                }
+                let entry = audit::change_entry(
+                    log_now,
+                    &log_key,
+                    id,
+                    doc.head_bytes(),
+                    ChangeKind::Edit,
+                    T::CATEGORY,
+                )?;
+                Ok((Some(bytes), vec![entry], (peek, changed)))
             })
             .inspect(|(p, changed)| {
                 if !changed.is_empty() {

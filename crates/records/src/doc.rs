@@ -132,6 +132,11 @@ impl<T: RecordKind> Doc<T> {
         self.doc.get_heads().iter().map(|h| h.to_string()).collect()
     }
 
+    /// The document's heads as raw 32-byte change hashes (for the audit log).
+    pub fn head_bytes(&mut self) -> Vec<[u8; 32]> {
+        self.doc.get_heads().into_iter().map(|h| h.0).collect()
+    }
+
     /// The Automerge bytes.
     pub fn save(&mut self) -> Vec<u8> {
         self.doc.save()

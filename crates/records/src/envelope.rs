@@ -85,6 +85,15 @@ pub fn peek<T: RecordKind>(bytes: &[u8]) -> Result<Peek<T>> {
     Ok(p)
 }
 
+/// The Automerge heads (change hashes) of a stored record, loading its document.
+pub fn heads(bytes: &[u8]) -> Result<Vec<[u8; 32]>> {
+    let (_, doc) = split(bytes)?;
+    let mut doc = std::panic::catch_unwind(|| automerge::AutoCommit::load(doc))
+        .map_err(|_| RecordError::Malformed("the document is corrupt".into()))?
+        .map_err(|e| RecordError::Malformed(e.to_string()))?;
+    Ok(doc.get_heads().into_iter().map(|h| h.0).collect())
+}
+
 /// The kind named in a snapshot.
 pub fn kind_of(bytes: &[u8]) -> Result<String> {
     #[derive(Deserialize)]

@@ -34,6 +34,7 @@ mod blob;
 mod clock;
 mod crypto;
 mod error;
+mod log;
 mod schema;
 pub mod soak;
 
@@ -622,6 +623,11 @@ impl Vault {
 
     /// Seal and write several records in one transaction: all or none.
     pub fn put_batch(&mut self, records: &[NewRecord<'_>]) -> Result<()> {
+        self.put_batch_logged(records, &[])
+    }
+
+    /// Seal and write records and append audit-log entries, in one transaction.
+    pub fn put_batch_logged(&mut self, records: &[NewRecord<'_>], log: &[Vec<u8>]) -> Result<()> {
         for r in records {
             validate_kind(r.kind)?;
         }
@@ -646,6 +652,7 @@ impl Vault {
                 })?;
             write_row(&tx, header, cipher, r, now)?;
         }
+        append_log_rows(&tx, log)?;
         tx.commit()
             .map_err(VaultError::sqlite("committing a write"))
     }
@@ -672,6 +679,17 @@ impl Vault {
         id: &RecordId,
         f: impl FnOnce(&Record) -> std::result::Result<(Option<Vec<u8>>, T), E>,
     ) -> std::result::Result<T, E> {
+        self.update_logged(id, |r| f(r).map(|(bytes, out)| (bytes, Vec::new(), out)))
+    }
+
+    /// [`Vault::update`] that also appends audit-log entries in the same transaction (only
+    /// when the record is written).
+    #[allow(clippy::type_complexity)]
+    pub fn update_logged<T, E: From<VaultError>>(
+        &mut self,
+        id: &RecordId,
+        f: impl FnOnce(&Record) -> std::result::Result<(Option<Vec<u8>>, Vec<Vec<u8>>, T), E>,
+    ) -> std::result::Result<T, E> {
         self.touch()?;
         let Self {
             conn,
@@ -686,7 +704,7 @@ impl Vault {
             .map_err(VaultError::sqlite("starting a write"))?;
         let row = read_row(&tx, id)?;
         let record = open_row(&tx, header, u, row)?;
-        let (new, out) = f(&record)?;
+        let (new, log, out) = f(&record)?;
         let Some(new) = new else {
             return Ok(out);
         };
@@ -707,6 +725,7 @@ impl Vault {
             },
             opts.clock.unix_millis(),
         )?;
+        append_log_rows(&tx, &log)?;
         tx.commit()
             .map_err(VaultError::sqlite("committing a write"))?;
         Ok(out)
@@ -825,6 +844,26 @@ impl Vault {
             .close()
             .map_err(|(_, e)| VaultError::sqlite("closing")(e))
     }
+}
+
+/// Append entries to the audit log at the next indexes, inside the caller's transaction (so
+/// several processes sharing the vault never collide). Returns the first index used.
+fn append_log_rows(conn: &Connection, entries: &[Vec<u8>]) -> Result<u64> {
+    let next: i64 = conn
+        .query_row(
+            "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(VaultError::sqlite("appending to the audit log"))?;
+    let mut stmt = conn
+        .prepare_cached("INSERT INTO log_entries (idx, entry) VALUES (?1, ?2)")
+        .map_err(VaultError::sqlite("appending to the audit log"))?;
+    for (k, e) in entries.iter().enumerate() {
+        stmt.execute(params![next + k as i64, e])
+            .map_err(VaultError::sqlite("appending to the audit log"))?;
+    }
+    u64::try_from(next).map_err(|_| VaultError::DamagedHeader("negative log index"))
 }
 
 fn read_header(conn: &Connection) -> Result<Header> {

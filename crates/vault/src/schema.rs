@@ -65,6 +65,15 @@ const MIGRATIONS: &[&str] = &[
         ciphertext BLOB    NOT NULL,
         PRIMARY KEY (blob_id, idx)
     ) STRICT;",
+    // 3: this device's append-only audit log (entries carry no PHI) and its checkpoints.
+    "CREATE TABLE log_entries (
+        idx   INTEGER PRIMARY KEY,
+        entry BLOB    NOT NULL
+    ) STRICT;
+    CREATE TABLE checkpoints (
+        size INTEGER PRIMARY KEY,
+        note BLOB    NOT NULL
+    ) STRICT;",
 ];
 
 fn not_a_vault(path: &Path) -> impl Fn(rusqlite::Error) -> VaultError + '_ {

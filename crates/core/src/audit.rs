@@ -1,0 +1,317 @@
+//! The device's audit log: every record change and every view is appended (in the same
+//! transaction as the change); checkpoints sign the log; `audit` checks that every record's
+//! current state is covered by the log and that the checkpoints match it.
+
+use std::collections::HashMap;
+
+use ed25519_dalek::SigningKey;
+use hearth_ledger::{
+    leaf_hash, Access, AccessAction, ChangeHash, ChangeKind, DeviceId, Entry, Log, LogRole,
+    NoteSigner, RecordChange, SignedCheckpoint, StakeTable, Token, Tree,
+};
+use hearth_records::{envelope, Category};
+use hearth_vault::{RecordId, Vault};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::{CoreError, Hearth, Result};
+
+/// Vault kind of the record holding this device's Ed25519 log key.
+const DEVICE_KEY_KIND: &str = "device-key";
+
+/// Record kinds the audit covers.
+const AUDITED: [&str; 7] = [
+    "patient",
+    "appointment",
+    "session-note",
+    "psychotherapy-note",
+    "assessment",
+    "treatment-plan",
+    "attachment",
+];
+
+/// What `audit` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// Log entries checked.
+    pub entries: u64,
+    /// Records checked.
+    pub records: u64,
+    /// Checkpoints checked.
+    pub checkpoints: u64,
+    /// Problems, in plain words (empty: the log covers every record and the checkpoints hold).
+    pub problems: Vec<String>,
+    /// Facts worth knowing that are not problems.
+    pub notes: Vec<String>,
+}
+
+impl AuditReport {
+    /// True when nothing is wrong.
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// A checkpoint just made.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckpointInfo {
+    /// Log size it covers.
+    pub size: u64,
+    /// Merkle root (hex).
+    pub root: String,
+    /// The signed note (C2SP tlog-checkpoint in a signed-note).
+    pub note: String,
+}
+
+fn ledger_err(e: impl std::fmt::Display) -> CoreError {
+    CoreError::Internal(format!("audit log: {e}"))
+}
+
+/// The 32-byte id this device uses in log entries: its log public key.
+pub(crate) fn device_id(key: &SigningKey) -> DeviceId {
+    DeviceId(key.verifying_key().to_bytes())
+}
+
+pub(crate) fn category_token(c: Category) -> Result<Token> {
+    Token::new(c.as_str()).map_err(ledger_err)
+}
+
+pub(crate) fn now_secs(vault: &Vault) -> u64 {
+    u64::try_from(vault.options().clock().unix_millis().div_euclid(1000)).unwrap_or(0)
+}
+
+/// A record-change entry, encoded.
+pub(crate) fn change_entry(
+    now: u64,
+    key: &SigningKey,
+    id: &str,
+    heads: Vec<[u8; 32]>,
+    kind: ChangeKind,
+    category: Category,
+) -> Result<Vec<u8>> {
+    Entry::RecordChange(RecordChange {
+        record: hearth_ledger::RecordId::new(id).map_err(ledger_err)?,
+        heads: heads.into_iter().map(ChangeHash).collect(),
+        kind,
+        category: category_token(category)?,
+        actor: device_id(key),
+        time: now,
+    })
+    .encode()
+    .map_err(ledger_err)
+}
+
+impl Hearth {
+    /// This device's log key, created (and sealed in the vault) on first use.
+    pub(crate) fn log_key(&self, vault: &mut Vault) -> Result<SigningKey> {
+        if let Some(k) = self
+            .log_key
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            return Ok(k.clone());
+        }
+        let existing = vault.open_all(DEVICE_KEY_KIND)?.into_iter().next();
+        let key = match existing {
+            Some((_, rec)) => {
+                let rec = rec?;
+                let bytes: [u8; 32] = rec.plaintext[..]
+                    .try_into()
+                    .map_err(|_| CoreError::Internal("the device log key is damaged".into()))?;
+                SigningKey::from_bytes(&bytes)
+            }
+            None => {
+                let mut secret = Zeroizing::new([0u8; 32]);
+                getrandom::getrandom(secret.as_mut())
+                    .map_err(|e| CoreError::Internal(e.to_string()))?;
+                let key = SigningKey::from_bytes(&secret);
+                let data_key = vault.create_key()?;
+                vault.put(
+                    &RecordId::random()?,
+                    DEVICE_KEY_KIND,
+                    &data_key,
+                    secret.as_ref(),
+                )?;
+                key
+            }
+        };
+        *self.log_key.lock().unwrap_or_else(|p| p.into_inner()) = Some(key.clone());
+        Ok(key)
+    }
+
+    /// This device's log origin.
+    fn origin(&self, vault: &Vault) -> String {
+        format!("hearth.local/device/{}", hex::encode(vault.device_id()))
+    }
+
+    /// Record that a record (or a list, as `list:<kind>`) was accessed.
+    pub(crate) fn log_access(
+        &self,
+        record: &str,
+        action: AccessAction,
+        purpose: &str,
+    ) -> Result<()> {
+        let mut vault = self.vault();
+        let key = self.log_key(&mut vault)?;
+        let entry = Entry::Access(Access {
+            record: hearth_ledger::RecordId::new(record).map_err(ledger_err)?,
+            action,
+            purpose: Token::new(purpose).map_err(ledger_err)?,
+            actor: device_id(&key),
+            time: now_secs(&vault),
+        })
+        .encode()
+        .map_err(ledger_err)?;
+        vault.append_log(&[entry])?;
+        Ok(())
+    }
+
+    /// Sign a checkpoint over the whole log (first appending the previous checkpoint's hash and
+    /// the stake table's hash, so the root covers the chain).
+    pub fn checkpoint(&self) -> Result<CheckpointInfo> {
+        let mut vault = self.vault();
+        let key = self.log_key(&mut vault)?;
+        for _attempt in 0..3 {
+            let entries = vault.log_entries()?;
+            let last = match vault.last_checkpoint()? {
+                Some((_, note)) => Some(SignedCheckpoint::parse(&note).map_err(ledger_err)?),
+                None => None,
+            };
+            let signer = NoteSigner::new(self.origin(&vault), key.clone()).map_err(ledger_err)?;
+            let mut log = Log::restore(
+                self.origin(&vault),
+                LogRole::Device,
+                signer,
+                entries.iter().map(Vec::as_slice),
+                last,
+            )
+            .map_err(ledger_err)?;
+            // Witness stake arrives with clinic membership; until then the table is empty.
+            let commit = log
+                .checkpoint(StakeTable::new().hash())
+                .map_err(ledger_err)?;
+            let chain: Vec<Vec<u8>> = commit.chain.iter().map(|a| a.bytes.clone()).collect();
+            match vault.add_checkpoint(entries.len() as u64, &chain, &commit.signed.to_bytes()) {
+                Ok(size) => {
+                    let cp = commit.signed.checkpoint();
+                    return Ok(CheckpointInfo {
+                        size,
+                        root: cp.root().to_hex(),
+                        note: String::from_utf8_lossy(&commit.signed.to_bytes()).into_owned(),
+                    });
+                }
+                Err(hearth_vault::VaultError::Busy) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(hearth_vault::VaultError::Busy.into())
+    }
+
+    /// Check the log against the vault: every record's current version must be the last one
+    /// logged for it; every logged record must exist; every checkpoint must be signed by this
+    /// device and match the log.
+    pub fn audit(&self) -> Result<AuditReport> {
+        let mut vault = self.vault();
+        let key = self.log_key(&mut vault)?;
+        let entries = vault.log_entries()?;
+        let mut problems = Vec::new();
+        let mut notes = Vec::new();
+        let mut last_heads: HashMap<String, Vec<[u8; 32]>> = HashMap::new();
+        let mut tree = Tree::new();
+        for (i, bytes) in entries.iter().enumerate() {
+            tree.append_leaf_hash(leaf_hash(bytes));
+            match Entry::decode(bytes) {
+                Ok(Entry::RecordChange(c)) => {
+                    last_heads.insert(
+                        c.record.as_str().to_string(),
+                        c.heads.iter().map(|h| h.0).collect(),
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => problems.push(format!("log entry {i} is unreadable ({e})")),
+            }
+        }
+        let mut records = 0u64;
+        let mut seen = std::collections::HashSet::new();
+        for kind in AUDITED {
+            for (id, rec) in vault.open_all(kind)? {
+                records += 1;
+                let id = id.to_string();
+                seen.insert(id.clone());
+                let rec = match rec {
+                    Ok(r) => r,
+                    Err(e) => {
+                        problems.push(format!("{kind} {id} cannot be opened: {e}"));
+                        continue;
+                    }
+                };
+                let mut heads = match envelope::heads(&rec.plaintext) {
+                    Ok(h) => h,
+                    Err(e) => {
+                        problems.push(format!("{kind} {id} cannot be read: {e}"));
+                        continue;
+                    }
+                };
+                heads.sort_unstable();
+                match last_heads.get(&id) {
+                    None => problems.push(format!(
+                        "{kind} {id} is not in the audit log: it was created outside Hearth or its log entries were removed"
+                    )),
+                    Some(logged) => {
+                        let mut logged = logged.clone();
+                        logged.sort_unstable();
+                        if logged != heads {
+                            problems.push(format!(
+                                "{kind} {id} was changed without being logged (its current version is not the last one recorded): it was edited outside Hearth"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let mut missing: Vec<&String> =
+            last_heads.keys().filter(|id| !seen.contains(*id)).collect();
+        missing.sort();
+        for id in missing {
+            problems.push(format!(
+                "the audit log records changes to {id}, which is no longer in the vault"
+            ));
+        }
+        let checkpoints = vault.checkpoints()?;
+        let verifier = NoteSigner::new(self.origin(&vault), key)
+            .map_err(ledger_err)?
+            .verifier();
+        for (size, note) in &checkpoints {
+            match SignedCheckpoint::parse(note) {
+                Err(e) => problems.push(format!("checkpoint at size {size} is unreadable ({e})")),
+                Ok(cp) => {
+                    if cp.verify(&verifier).is_err() {
+                        problems.push(format!(
+                            "checkpoint at size {size} is not signed by this device"
+                        ));
+                    }
+                    let c = cp.checkpoint();
+                    match tree.root_at(c.size()) {
+                        Ok(root) if root == *c.root() && c.size() == *size => {}
+                        _ => problems.push(format!(
+                            "checkpoint at size {size} does not match the log: entries were changed or removed after it was signed"
+                        )),
+                    }
+                }
+            }
+        }
+        if checkpoints.is_empty() {
+            notes.push("no checkpoint yet: run a checkpoint to sign the log".into());
+        } else {
+            notes.push("checkpoints are signed by this device; witnessing by other clinic devices comes with clinic sync".into());
+        }
+        Ok(AuditReport {
+            entries: entries.len() as u64,
+            records,
+            checkpoints: checkpoints.len() as u64,
+            problems,
+            notes,
+        })
+    }
+}

@@ -1,0 +1,150 @@
+//! The audit log: every change and view is logged with it; checkpoints sign the log; `audit`
+//! finds records changed outside Hearth and logs rewritten after a checkpoint.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use hearth_api::{NewPatient, PatientPatch};
+use hearth_core::{Hearth, HearthOptions};
+use hearth_records::{Doc, Patient};
+use hearth_vault::{KdfParams, Passphrase, RecordId, Vault, VaultOptions};
+
+const PASS: &str = "correct horse battery staple";
+
+fn setup() -> (tempfile::TempDir, std::path::PathBuf, Hearth, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.hearth");
+    let h = Hearth::create(
+        &path,
+        PASS,
+        HearthOptions::default().insecure_fast_kdf_for_tests(),
+    )
+    .unwrap();
+    let id = h
+        .add_patient(NewPatient {
+            name: "Ada".into(),
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    (dir, path, h, id)
+}
+
+#[test]
+fn changes_and_views_are_logged_and_a_clean_vault_audits_clean() {
+    let (_dir, _path, h, id) = setup();
+    h.edit_patient(
+        &id,
+        PatientPatch {
+            pronouns: Some("she/her".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let before = h.audit().unwrap().entries;
+    assert_eq!(before, 2, "create + edit");
+    h.patient(&id).unwrap();
+    assert_eq!(h.audit().unwrap().entries, 3, "a view is logged too");
+    // An edit that changes nothing writes nothing and logs nothing.
+    h.edit_patient(
+        &id,
+        PatientPatch {
+            pronouns: Some("she/her".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(h.audit().unwrap().entries, 3);
+
+    let cp = h.checkpoint().unwrap();
+    assert_eq!(cp.size, 5, "the checkpoint first appends the chain entries");
+    assert!(cp.note.starts_with("hearth.local/device/"), "{}", cp.note);
+    h.checkpoint().unwrap();
+    let report = h.audit().unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!((report.records, report.checkpoints), (1, 2));
+}
+
+#[test]
+fn a_record_changed_outside_hearth_is_named() {
+    let (_dir, path, h, id) = setup();
+    h.close().unwrap();
+    // A modified app: it has the passphrase and edits the document properly, but logs nothing.
+    let mut v = Vault::open(
+        &path,
+        VaultOptions::default().with_kdf(KdfParams::INSECURE_FOR_TESTS),
+    )
+    .unwrap();
+    v.unlock(&Passphrase::new(PASS)).unwrap();
+    let rid = RecordId::new(id.clone()).unwrap();
+    let rec = v.get(&rid).unwrap();
+    let mut doc: Doc<Patient> = Doc::from_envelope(&rec.plaintext, v.device_id()).unwrap();
+    let mut p = doc.value().clone();
+    p.name = "Mallory".into();
+    doc.update(p, 1_800_000_000).unwrap();
+    v.put(&rid, "patient", &rec.key_id, &doc.to_envelope().unwrap())
+        .unwrap();
+    drop(v);
+
+    let h = Hearth::open_unlocked(&path, PASS, HearthOptions::default()).unwrap();
+    let report = h.audit().unwrap();
+    assert!(!report.ok());
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains(&id) && p.contains("without being logged")),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[test]
+fn a_log_rewritten_after_a_checkpoint_is_caught() {
+    let (_dir, path, h, id) = setup();
+    h.patient(&id).unwrap();
+    h.checkpoint().unwrap();
+    h.close().unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    // Rewrite the view entry (index 1) with the create entry's bytes.
+    c.execute("UPDATE log_entries SET entry = (SELECT entry FROM log_entries WHERE idx = 0) WHERE idx = 1", []).unwrap();
+    drop(c);
+    let h = Hearth::open_unlocked(&path, PASS, HearthOptions::default()).unwrap();
+    let report = h.audit().unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("does not match the log")),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[test]
+fn a_record_with_no_log_entry_and_a_log_entry_with_no_record_are_reported() {
+    let (_dir, path, h, id) = setup();
+    h.close().unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    // Move the patient under a new id: the old id has log entries but no record, the new one
+    // has a record but no log entry (its ciphertext no longer opens under the new id either).
+    c.execute(
+        "UPDATE records SET id = ?1 WHERE id = ?2",
+        ["f".repeat(32), id.clone()],
+    )
+    .unwrap();
+    drop(c);
+    let h = Hearth::open_unlocked(&path, PASS, HearthOptions::default()).unwrap();
+    let report = h.audit().unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains(&id) && p.contains("no longer in the vault")),
+        "{:?}",
+        report.problems
+    );
+    assert!(
+        report.problems.iter().any(|p| p.contains(&"f".repeat(32))),
+        "{:?}",
+        report.problems
+    );
+}
