@@ -156,7 +156,7 @@ fn main() {
     }
     let scan = t.elapsed() / queries.len() as u32;
     println!(
-        "search index over {n} records built in {:>7.1} ms; query median {:>6.2} ms, worst {:>6.2} ms (target ≤ 100) vs linear scan {:>7.1} ms ({:.0}× faster); {} hits from the index, {scan_hits} from the scan",
+        "search index over {n} records built in {:>7.1} ms; query median {:>6.2} ms, worst {:>6.2} ms (target ≤ 100) vs linear scan {:>7.2} ms (index {:.1}× faster); {} hits from the index, {scan_hits} from the scan",
         ms(build),
         ms(median),
         ms(worst),

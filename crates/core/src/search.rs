@@ -23,15 +23,18 @@ struct Entry {
     kind: &'static str,
     patient_id: String,
     text: String,
+    /// Number of words (for length normalisation).
+    words: u32,
     live: bool,
 }
 
-/// The index: documents, and for each word the sorted list of documents holding it.
+/// The index: documents, and for each word the documents holding it (ascending) with how
+/// often it occurs there.
 #[derive(Debug, Default)]
 pub(crate) struct SearchIndex {
     entries: Vec<Entry>,
     by_record: HashMap<String, u32>,
-    postings: BTreeMap<String, Vec<u32>>,
+    postings: BTreeMap<String, Vec<(u32, u32)>>,
     names: HashMap<String, String>,
     dead: usize,
 }
@@ -55,18 +58,22 @@ impl SearchIndex {
         let Ok(idx) = u32::try_from(self.entries.len()) else {
             return;
         };
-        let mut seen: Vec<String> = tokens(&text).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        for t in seen {
-            // Entries are appended in order, so each list stays sorted.
-            self.postings.entry(t).or_default().push(idx);
+        let mut counts: HashMap<String, u32> = HashMap::new();
+        let mut words = 0u32;
+        for t in tokens(&text) {
+            *counts.entry(t).or_default() += 1;
+            words = words.saturating_add(1);
+        }
+        for (t, tf) in counts {
+            // Entries are appended in order, so each list stays sorted by document.
+            self.postings.entry(t).or_default().push((idx, tf));
         }
         self.entries.push(Entry {
             record_id: record_id.to_string(),
             kind,
             patient_id: patient_id.to_string(),
             text,
+            words,
             live: true,
         });
         self.by_record.insert(record_id.to_string(), idx);
@@ -98,59 +105,72 @@ impl SearchIndex {
         let Some((last, rest)) = words.split_last() else {
             return Vec::new();
         };
-        let mut lists: Vec<Vec<u32>> = Vec::with_capacity(words.len());
+        let mut lists: Vec<Vec<(u32, u32)>> = Vec::with_capacity(words.len());
         for w in rest {
             match self.postings.get(w) {
                 Some(l) => lists.push(l.clone()),
                 None => return Vec::new(),
             }
         }
-        // The last word as a prefix (search as you type): union of the matching lists.
-        let mut prefix: Vec<u32> = self
+        // The last word as a prefix (search as you type): the matching lists merged.
+        let mut prefix: Vec<(u32, u32)> = self
             .postings
             .range(last.clone()..)
             .take_while(|(k, _)| k.starts_with(last.as_str()))
             .flat_map(|(_, l)| l.iter().copied())
             .collect();
-        prefix.sort_unstable();
-        prefix.dedup();
+        prefix.sort_unstable_by_key(|(d, _)| *d);
+        prefix.dedup_by(|b, a| {
+            if a.0 == b.0 {
+                a.1 += b.1;
+                true
+            } else {
+                false
+            }
+        });
         lists.push(prefix);
         lists.sort_by_key(Vec::len);
-        let mut hits: Vec<u32> = lists.first().cloned().unwrap_or_default();
+        let mut hits: Vec<(u32, u32)> = lists.first().cloned().unwrap_or_default();
         for l in &lists[1..] {
-            hits.retain(|d| l.binary_search(d).is_ok());
+            hits.retain_mut(|(d, tf)| match l.binary_search_by_key(d, |(doc, _)| *doc) {
+                Ok(k) => {
+                    *tf += l[k].1;
+                    true
+                }
+                Err(_) => false,
+            });
             if hits.is_empty() {
                 break;
             }
         }
-        let mut scored: Vec<SearchHit> = hits
+        let mut scored: Vec<(f32, u32)> = hits
             .into_iter()
-            .filter_map(|d| self.entries.get(d as usize))
-            .filter(|e| e.live)
-            .map(|e| {
-                let lower = e.text.to_lowercase();
-                let score = words
-                    .iter()
-                    .map(|w| lower.matches(w.as_str()).count() as f32)
-                    .sum::<f32>()
-                    / (1.0 + (e.text.len() as f32).ln());
-                SearchHit {
+            .filter_map(|(d, tf)| {
+                let e = self.entries.get(d as usize).filter(|e| e.live)?;
+                Some((tf as f32 / (1.0 + (e.words.max(1) as f32).ln()), d))
+            })
+            .collect();
+        let by_score = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        if scored.len() > limit && limit > 0 {
+            scored.select_nth_unstable_by(limit - 1, by_score);
+            scored.truncate(limit);
+        }
+        scored.sort_by(by_score);
+        scored.truncate(limit);
+        scored
+            .into_iter()
+            .filter_map(|(score, d)| {
+                let e = self.entries.get(d as usize)?;
+                Some(SearchHit {
                     record_id: e.record_id.clone(),
                     kind: e.kind.to_string(),
                     patient_id: e.patient_id.clone(),
                     patient_name: self.names.get(&e.patient_id).cloned().unwrap_or_default(),
-                    snippet: snippet(&e.text, &lower, &words),
+                    snippet: snippet(&e.text, &e.text.to_lowercase(), &words),
                     score,
-                }
+                })
             })
-            .collect();
-        scored.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.record_id.cmp(&b.record_id))
-        });
-        scored.truncate(limit);
-        scored
+            .collect()
     }
 
     /// Number of live documents.
