@@ -60,6 +60,8 @@ test: setup
 
 bench: setup
 	cargo bench --locked -p hearth-vault
+	cargo bench --locked -p hearth-core
+	cargo bench --locked -p hearth-ledger
 
 # Refresh the README's screenshot from the real app under Xvfb.
 screenshot: app
