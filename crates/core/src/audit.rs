@@ -208,6 +208,110 @@ impl Hearth {
         Err(hearth_vault::VaultError::Busy.into())
     }
 
+    /// This device's log, rebuilt from the vault (tree, last checkpoint, signer).
+    fn stored_log(&self, vault: &mut Vault) -> Result<Log> {
+        let key = self.log_key(vault)?;
+        let entries = vault.log_entries()?;
+        let last = match vault.last_checkpoint()? {
+            Some((_, note)) => Some(SignedCheckpoint::parse(&note).map_err(ledger_err)?),
+            None => None,
+        };
+        let signer = NoteSigner::new(self.origin(vault), key).map_err(ledger_err)?;
+        Log::restore(
+            self.origin(vault),
+            LogRole::Device,
+            signer,
+            entries.iter().map(Vec::as_slice),
+            last,
+        )
+        .map_err(ledger_err)
+    }
+
+    /// The verifier key of this device's log (`<origin>+<key id>+<key>`), for witnesses.
+    pub fn log_verifier(&self) -> Result<String> {
+        let mut vault = self.vault();
+        Ok(self.stored_log(&mut vault)?.verifier().to_string())
+    }
+
+    /// What a witness needs to cosign the latest checkpoint: a consistency proof from the size
+    /// it last cosigned (`old_size`) and the signed checkpoint.
+    pub fn witness_request(&self, old_size: u64) -> Result<(Vec<hearth_ledger::Hash>, Vec<u8>)> {
+        let mut vault = self.vault();
+        let log = self.stored_log(&mut vault)?;
+        let last = log
+            .last_checkpoint()
+            .cloned()
+            .ok_or_else(|| CoreError::Invalid("no checkpoint yet: make one first".into()))?;
+        let size = last.checkpoint().size();
+        let proof = if old_size == 0 || old_size == size {
+            Vec::new()
+        } else {
+            log.consistency_proof(old_size, size).map_err(ledger_err)?
+        };
+        Ok((proof, last.to_bytes()))
+    }
+
+    /// [`Hearth::audit`], then compare with checkpoints other devices witnessed (signed notes
+    /// with their cosignatures): a witnessed checkpoint beyond this log means the vault was
+    /// rolled back to an older copy; a different root at its size means the log forked. Each is
+    /// also reported final or short of quorum under `stake`.
+    pub fn audit_against(&self, witnessed: &[Vec<u8>], stake: &StakeTable) -> Result<AuditReport> {
+        let mut report = self.audit()?;
+        let mut vault = self.vault();
+        let log = self.stored_log(&mut vault)?;
+        let verifier = log.verifier();
+        for note in witnessed {
+            let cp = match SignedCheckpoint::parse(note) {
+                Ok(cp) => cp,
+                Err(e) => {
+                    report
+                        .problems
+                        .push(format!("a witnessed checkpoint is unreadable ({e})"));
+                    continue;
+                }
+            };
+            if cp.verify(&verifier).is_err() {
+                report
+                    .problems
+                    .push("a witnessed checkpoint is not signed by this device's log key".into());
+                continue;
+            }
+            let c = cp.checkpoint();
+            let t = hearth_ledger::tally(c, &cp.cosignatures(), stake);
+            if t.is_final() {
+                report.notes.push(format!(
+                    "checkpoint at size {} is final ({} of {} stake cosigned)",
+                    c.size(),
+                    t.cosigned,
+                    t.total
+                ));
+            } else {
+                report.notes.push(format!(
+                    "checkpoint at size {} is short of quorum: {} of {} stake cosigned, more than two thirds needed",
+                    c.size(),
+                    t.cosigned,
+                    t.total
+                ));
+            }
+            if c.size() > log.size() {
+                report.problems.push(format!(
+                    "rollback: witnesses hold a checkpoint of this device's log at size {}, but the vault's log has only {} entries: the vault file was replaced by an older copy",
+                    c.size(),
+                    log.size()
+                ));
+                continue;
+            }
+            match log.tree().root_at(c.size()) {
+                Ok(root) if root == *c.root() => {}
+                _ => report.problems.push(format!(
+                    "fork: the log at size {} differs from the checkpoint the witnesses cosigned",
+                    c.size()
+                )),
+            }
+        }
+        Ok(report)
+    }
+
     /// Check the log against the vault: every record's current version must be the last one
     /// logged for it; every logged record must exist; every checkpoint must be signed by this
     /// device and match the log.

@@ -148,3 +148,85 @@ fn a_record_with_no_log_entry_and_a_log_entry_with_no_record_are_reported() {
         report.problems
     );
 }
+
+#[test]
+fn a_vault_restored_from_an_older_copy_is_caught_by_the_witnessed_checkpoint() {
+    use ed25519_dalek::SigningKey;
+    use hearth_ledger::{NoteVerifier, StakeTable, Witness, WitnessSigner, WitnessState};
+
+    let (dir, path, h, id) = setup();
+    h.checkpoint().unwrap();
+    // Another clinic device witnesses this device's log (an in-process witness: the same state
+    // machine the network will drive).
+    let signer =
+        WitnessSigner::new("clinic.example/witness-b", SigningKey::from_bytes(&[7; 32])).unwrap();
+    let stake = StakeTable::genesis([(signer.witness_key().clone(), 10)]);
+    let mut state = WitnessState::new();
+    let verifier = NoteVerifier::parse(&h.log_verifier().unwrap()).unwrap();
+    state.add_log(verifier.name().to_string(), verifier);
+    let mut witness = Witness::new(signer, state);
+    let mut cosign = |h: &Hearth, old: u64| -> Vec<u8> {
+        let (proof, note) = h.witness_request(old).unwrap();
+        let pending = witness
+            .add_checkpoint(old, &proof, &note, 1_800_000_000)
+            .unwrap();
+        let persisted = pending.state_to_persist().clone();
+        let cosig = witness.release(pending, &persisted).unwrap();
+        let mut cp = hearth_ledger::SignedCheckpoint::parse(&note).unwrap();
+        cp.add_cosignature(&cosig);
+        cp.to_bytes()
+    };
+    let first = cosign(&h, 0);
+    let first_size = hearth_ledger::SignedCheckpoint::parse(&first)
+        .unwrap()
+        .checkpoint()
+        .size();
+
+    // Keep an old copy of the vault, then work on.
+    h.close().unwrap();
+    let old_copy = dir.path().join("old.hearth");
+    std::fs::copy(&path, &old_copy).unwrap();
+    let h = Hearth::open_unlocked(&path, PASS, HearthOptions::default()).unwrap();
+    h.edit_patient(
+        &id,
+        PatientPatch {
+            pronouns: Some("they/them".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    h.checkpoint().unwrap();
+    let second = cosign(&h, first_size);
+    let report = h.audit_against(&[second.clone()], &stake).unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert!(
+        report.notes.iter().any(|n| n.contains("is final")),
+        "{:?}",
+        report.notes
+    );
+
+    // Restore the old copy: the witnessed checkpoint is beyond its log.
+    h.close().unwrap();
+    std::fs::copy(&old_copy, &path).unwrap();
+    let h = Hearth::open_unlocked(&path, PASS, HearthOptions::default()).unwrap();
+    assert!(
+        h.audit().unwrap().ok(),
+        "on its own the old copy is consistent"
+    );
+    let report = h
+        .audit_against(&[second], &StakeTable::genesis([]))
+        .unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.starts_with("rollback:")),
+        "{:?}",
+        report.problems
+    );
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("short of quorum") || n.contains("final")),
+        "{:?}",
+        report.notes
+    );
+}
