@@ -197,7 +197,7 @@ fn a_vault_restored_from_an_older_copy_is_caught_by_the_witnessed_checkpoint() {
     .unwrap();
     h.checkpoint().unwrap();
     let second = cosign(&h, first_size);
-    let report = h.audit_against(&[second.clone()], &stake).unwrap();
+    let report = h.audit_against(std::slice::from_ref(&second), &stake).unwrap();
     assert!(report.ok(), "{:?}", report.problems);
     assert!(
         report.notes.iter().any(|n| n.contains("is final")),
