@@ -317,3 +317,35 @@ pub struct SearchHit {
     /// Relevance (higher is better).
     pub score: f32,
 }
+
+/// One event in a patient's access and change timeline (from the audit log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    /// When, RFC 3339 UTC.
+    pub time: String,
+    /// `created`, `edited`, `viewed`, `exported`, `analysed`, `break-glass`.
+    pub action: String,
+    /// The record.
+    pub record_id: String,
+    /// Its kind (`session-note`, …).
+    pub kind: String,
+    /// Why (for accesses), e.g. `treatment`.
+    pub purpose: String,
+    /// The device (first 16 hex digits of its log key).
+    pub device: String,
+}
+
+/// This device's audit log at a glance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogStatus {
+    /// Entries in the log.
+    pub size: u64,
+    /// Checkpoints signed.
+    pub checkpoints: u64,
+    /// Size covered by the newest checkpoint.
+    pub last_checkpoint_size: Option<u64>,
+    /// Its root hash, hex.
+    pub last_checkpoint_root: Option<String>,
+    /// The log's verifier key, for witnesses.
+    pub verifier: String,
+}

@@ -296,6 +296,14 @@ pub(crate) enum AuditCmd {
     Verify,
     /// Sign a checkpoint over the log.
     Checkpoint,
+    /// The log's size, newest checkpoint and verifier key.
+    Status,
+    /// Who changed and who looked at a patient's records.
+    Timeline {
+        /// Patient id.
+        #[arg(long)]
+        patient: String,
+    },
 }
 
 fn json(out: &mut impl Write, v: &impl Serialize) -> anyhow::Result<()> {
@@ -748,6 +756,38 @@ pub(crate) fn run(
                 }
                 if !r.ok() {
                     return Err(anyhow!(AuditFailed(r.problems.len())));
+                }
+            }
+            AuditCmd::Status => {
+                let st = h.log_status()?;
+                if as_json {
+                    json(out, &st)?
+                } else {
+                    writeln!(
+                        out,
+                        "log entries: {}\ncheckpoints: {}",
+                        st.size, st.checkpoints
+                    )?;
+                    if let (Some(size), Some(root)) =
+                        (st.last_checkpoint_size, &st.last_checkpoint_root)
+                    {
+                        writeln!(out, "last checkpoint: size {size}, root {root}")?;
+                    }
+                    writeln!(out, "verifier key: {}", st.verifier)?;
+                }
+            }
+            AuditCmd::Timeline { patient } => {
+                let t = h.patient_timeline(&patient)?;
+                if as_json {
+                    json(out, &t)?
+                } else {
+                    for e in t {
+                        writeln!(
+                            out,
+                            "{}  {:<9} {:<19} {}  device {}  {}",
+                            e.time, e.action, e.kind, e.record_id, e.device, e.purpose
+                        )?;
+                    }
                 }
             }
             AuditCmd::Checkpoint => {

@@ -312,6 +312,79 @@ impl Hearth {
         Ok(report)
     }
 
+    /// Who changed and who looked at a patient's records, oldest first (from the audit log).
+    pub fn patient_timeline(&self, patient_id: &str) -> Result<Vec<hearth_api::TimelineEvent>> {
+        let mut vault = self.vault();
+        let key = crate::records::patient_key(&mut vault, patient_id)?;
+        let mut kinds: HashMap<String, &'static str> = HashMap::new();
+        for kind in AUDITED {
+            for meta in vault.list(kind)? {
+                if meta.key_id == key {
+                    kinds.insert(meta.id.to_string(), kind);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for bytes in vault.log_entries()? {
+            let Ok(entry) = Entry::decode(&bytes) else {
+                continue;
+            };
+            let (record, action, purpose, actor, time) = match &entry {
+                Entry::RecordChange(c) => (
+                    &c.record,
+                    match c.kind {
+                        ChangeKind::Create => "created",
+                        ChangeKind::Edit => "edited",
+                        _ => "deleted",
+                    },
+                    String::new(),
+                    c.actor,
+                    c.time,
+                ),
+                Entry::Access(a) => (
+                    &a.record,
+                    match a.action {
+                        AccessAction::View => "viewed",
+                        AccessAction::Export => "exported",
+                        AccessAction::Analyse => "analysed",
+                        _ => "break-glass",
+                    },
+                    a.purpose.as_str().to_string(),
+                    a.actor,
+                    a.time,
+                ),
+                _ => continue,
+            };
+            let Some(kind) = kinds.get(record.as_str()) else {
+                continue;
+            };
+            out.push(hearth_api::TimelineEvent {
+                time: crate::records::rfc3339(i64::try_from(time).unwrap_or(i64::MAX)),
+                action: action.to_string(),
+                record_id: record.as_str().to_string(),
+                kind: (*kind).to_string(),
+                purpose,
+                device: hex::encode(&actor.0[..8]),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The log's size, newest checkpoint and verifier key.
+    pub fn log_status(&self) -> Result<hearth_api::LogStatus> {
+        let mut vault = self.vault();
+        let log = self.stored_log(&mut vault)?;
+        let checkpoints = vault.checkpoints()?.len() as u64;
+        let last = log.last_checkpoint().map(|c| c.checkpoint().clone());
+        Ok(hearth_api::LogStatus {
+            size: log.size(),
+            checkpoints,
+            last_checkpoint_size: last.as_ref().map(|c| c.size()),
+            last_checkpoint_root: last.as_ref().map(|c| c.root().to_hex()),
+            verifier: log.verifier().to_string(),
+        })
+    }
+
     /// Check the log against the vault: every record's current version must be the last one
     /// logged for it; every logged record must exist; every checkpoint must be signed by this
     /// device and match the log.

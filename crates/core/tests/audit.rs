@@ -197,7 +197,9 @@ fn a_vault_restored_from_an_older_copy_is_caught_by_the_witnessed_checkpoint() {
     .unwrap();
     h.checkpoint().unwrap();
     let second = cosign(&h, first_size);
-    let report = h.audit_against(std::slice::from_ref(&second), &stake).unwrap();
+    let report = h
+        .audit_against(std::slice::from_ref(&second), &stake)
+        .unwrap();
     assert!(report.ok(), "{:?}", report.problems);
     assert!(
         report.notes.iter().any(|n| n.contains("is final")),
@@ -229,4 +231,50 @@ fn a_vault_restored_from_an_older_copy_is_caught_by_the_witnessed_checkpoint() {
         "{:?}",
         report.notes
     );
+}
+
+#[test]
+fn a_patient_timeline_shows_who_changed_and_who_looked() {
+    let (_dir, _path, h, id) = setup();
+    let other = h
+        .add_patient(NewPatient {
+            name: "Bob".into(),
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    h.edit_patient(
+        &id,
+        PatientPatch {
+            pronouns: Some("she/her".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    h.patient(&id).unwrap();
+    h.patient(&other).unwrap();
+    let t = h.patient_timeline(&id).unwrap();
+    let actions: Vec<(&str, &str)> = t
+        .iter()
+        .map(|e| (e.action.as_str(), e.kind.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("created", "patient"),
+            ("edited", "patient"),
+            ("viewed", "patient")
+        ]
+    );
+    assert!(
+        t.iter().all(|e| e.record_id == id),
+        "only this patient's records"
+    );
+    assert_eq!(t[2].purpose, "treatment");
+    let status = h.log_status().unwrap();
+    assert_eq!((status.size, status.checkpoints), (5, 0));
+    h.checkpoint().unwrap();
+    let status = h.log_status().unwrap();
+    assert_eq!((status.size, status.last_checkpoint_size), (7, Some(7)));
+    assert!(status.verifier.starts_with("hearth.local/device/"));
 }
