@@ -24,6 +24,7 @@ mod clinical;
 mod error;
 mod patients;
 mod records;
+mod replica;
 mod search;
 mod session;
 
