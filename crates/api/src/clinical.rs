@@ -349,3 +349,22 @@ pub struct LogStatus {
     /// The log's verifier key, for witnesses.
     pub verifier: String,
 }
+
+/// One version of a consent contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentInfo {
+    /// Contract id (the same for every version).
+    pub contract_id: String,
+    /// Version number, from 1.
+    pub version: u32,
+    /// `draft`, `active` or `inactive` (revoked).
+    pub status: String,
+    /// Date of this version, `YYYY-MM-DD`.
+    pub date: String,
+    /// Recorded from paper by a clinician rather than signed on the patient's device.
+    pub attested: bool,
+    /// What it allows, in plain words.
+    pub summary: String,
+    /// The FHIR R4 Consent JSON.
+    pub fhir: String,
+}

@@ -223,6 +223,8 @@ pub enum ErrorKind {
     NotFound,
     /// The input was refused; the message says which field and why.
     InvalidInput,
+    /// The patient's consent does not allow this; the message says which provision decided.
+    Denied,
     /// Reading or writing the disk failed.
     Io,
     /// A bug or an unexpected state.

@@ -290,6 +290,45 @@ pub(crate) enum AttachmentCmd {
 }
 
 #[derive(Subcommand)]
+pub(crate) enum ConsentCmd {
+    /// Record a consent the patient signed on paper (FHIR R4 Consent JSON); this device attests it.
+    Add {
+        /// Patient id.
+        #[arg(long)]
+        patient: String,
+        /// The FHIR Consent JSON file.
+        file: PathBuf,
+    },
+    /// A patient's contracts (every version) with plain-language summaries.
+    List {
+        /// Patient id.
+        #[arg(long)]
+        patient: String,
+    },
+    /// Revoke a contract (a new, inactive version).
+    Revoke {
+        /// Patient id.
+        #[arg(long)]
+        patient: String,
+        /// Contract id.
+        contract: String,
+    },
+    /// May this device do ACTION on CATEGORY records for PURPOSE? Prints the decision and why.
+    Check {
+        /// Patient id.
+        #[arg(long)]
+        patient: String,
+        /// read, write, share, export or analyse.
+        action: String,
+        /// demographics, appointments, progress-notes, psychotherapy-notes, assessments, treatment-plan, attachments.
+        category: String,
+        /// treatment, payment, operations, research, ai-analysis or emergency.
+        #[arg(default_value = "treatment")]
+        purpose: String,
+    },
+}
+
+#[derive(Subcommand)]
 pub(crate) enum AuditCmd {
     /// Check that the log covers every record's current version and the checkpoints match it
     /// (exit code 5 if anything is wrong).
@@ -731,6 +770,59 @@ pub(crate) fn run(
             AttachmentCmd::Export { id, to } => {
                 let n = h.export_attachment(&id, &to)?;
                 writeln!(out, "wrote {n} bytes to {}", to.display())?;
+            }
+        },
+        Command::Consent(c) => match c {
+            ConsentCmd::Add { patient, file } => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("could not read {}", file.display()))?;
+                let c = h.record_paper_consent(&patient, &text)?;
+                if as_json {
+                    json(out, &c)?
+                } else {
+                    writeln!(
+                        out,
+                        "recorded consent {} v{}: {}",
+                        c.contract_id, c.version, c.summary
+                    )?
+                }
+            }
+            ConsentCmd::List { patient } => {
+                let list = h.consents(&patient)?;
+                if as_json {
+                    json(out, &list)?
+                } else if list.is_empty() {
+                    writeln!(out, "no consent contracts: the default rules apply")?
+                } else {
+                    for c in list {
+                        writeln!(
+                            out,
+                            "{} v{}  {}  {}\n    {}",
+                            c.contract_id, c.version, c.date, c.status, c.summary
+                        )?;
+                    }
+                }
+            }
+            ConsentCmd::Revoke { patient, contract } => {
+                let c = h.revoke_consent(&patient, &contract)?;
+                if as_json {
+                    json(out, &c)?
+                } else {
+                    writeln!(out, "revoked {} (now version {})", c.contract_id, c.version)?
+                }
+            }
+            ConsentCmd::Check {
+                patient,
+                action,
+                category,
+                purpose,
+            } => {
+                let (ok, reason) = h.consent_check(&patient, &action, &category, &purpose)?;
+                if as_json {
+                    json(out, &serde_json::json!({"permit": ok, "reason": reason}))?
+                } else {
+                    writeln!(out, "{}: {reason}", if ok { "permitted" } else { "denied" })?
+                }
             }
         },
         Command::Audit(c) => match c {

@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
     version,
     about = "Hearth: encrypted clinical records on this device",
     after_help = "Passphrase: asked at the terminal, or for scripts from --passphrase-file or HEARTH_PASSPHRASE.\n\
-Exit codes: 0 ok, 1 error, 2 usage, 3 wrong passphrase, 4 no vault / not a vault / newer vault, 5 integrity error, 6 invalid input, 7 not found."
+Exit codes: 0 ok, 1 error, 2 usage, 3 wrong passphrase, 4 no vault / not a vault / newer vault, 5 integrity error, 6 invalid input, 7 not found, 8 refused by consent."
 )]
 struct Cli {
     /// The vault file [default: the platform data folder, e.g. ~/.local/share/hearth/vault.hearth]
@@ -70,6 +70,9 @@ pub(crate) enum Command {
     /// Attached files.
     #[command(subcommand)]
     Attachment(clinical::AttachmentCmd),
+    /// Patients' consent contracts.
+    #[command(subcommand)]
+    Consent(clinical::ConsentCmd),
     /// This device's audit log.
     #[command(subcommand)]
     Audit(clinical::AuditCmd),
@@ -221,6 +224,7 @@ fn main() -> ExitCode {
                 Some(ErrorKind::Integrity) => 5,
                 Some(ErrorKind::InvalidInput) => 6,
                 Some(ErrorKind::NotFound) => 7,
+                Some(ErrorKind::Denied) => 8,
                 _ => 1,
             };
             let msg = match e.downcast_ref::<CoreError>() {

@@ -94,6 +94,7 @@ impl Hearth {
 
     /// A patient's attachments.
     pub fn attachments(&self, patient_id: &str) -> Result<Vec<Stored<hearth_api::Attachment>>> {
+        self.enforce_read::<Attachment>(patient_id, "list:attachment", false)?;
         let mut out = Vec::new();
         for (id, p) in self.list_records::<Attachment>(Some(patient_id))? {
             match p {
@@ -129,6 +130,10 @@ impl Hearth {
     /// Save an attachment to a file (written under a temporary name, then renamed).
     pub fn export_attachment(&self, id: &str, to: &Path) -> Result<u64> {
         parse_id(id)?;
+        let rec = self.read_record::<Attachment>(id)?;
+        // Saving a chart file to open it (print an ECG, view a scan) is the clinician reading
+        // it; handing records to someone else is an export, decided by the export use case.
+        self.enforce_read::<Attachment>(&rec.value.patient_id, id, false)?;
         self.log_access(id, hearth_ledger::AccessAction::Export, "treatment")?;
         let tmp = to.with_extension("hearth-partial");
         let mut f =

@@ -95,13 +95,17 @@ impl Hearth {
 
     /// One appointment.
     pub fn appointment(&self, id: &str) -> Result<Stored<api::Appointment>> {
-        let a = stored(&self.read_record::<Appointment>(id)?)?;
+        let a: Stored<api::Appointment> = stored(&self.read_record::<Appointment>(id)?)?;
+        self.enforce_read::<Appointment>(&a.record.patient_id, id, false)?;
         self.log_access(id, hearth_ledger::AccessAction::View, "treatment")?;
         Ok(a)
     }
 
     /// A patient's appointments (or everyone's), by start.
     pub fn appointments(&self, patient_id: Option<&str>) -> Result<Vec<Stored<api::Appointment>>> {
+        if let Some(pid) = patient_id {
+            self.enforce_read::<Appointment>(pid, "list:appointment", false)?;
+        }
         let mut v: Vec<Stored<api::Appointment>> =
             collect(self.list_records::<Appointment>(patient_id)?)?;
         v.sort_by(|a, b| a.record.start.cmp(&b.record.start));
@@ -208,10 +212,17 @@ impl Hearth {
 
     /// One note (either kind).
     pub fn note(&self, id: &str) -> Result<(Stored<api::Note>, bool)> {
-        let note = if self.is_psychotherapy(id)? {
-            (stored(&self.read_record::<PsychotherapyNote>(id)?)?, true)
+        let note: (Stored<api::Note>, bool) = if self.is_psychotherapy(id)? {
+            let n: (Stored<api::Note>, bool) =
+                (stored(&self.read_record::<PsychotherapyNote>(id)?)?, true);
+            let author = self.is_author::<PsychotherapyNote>(id)?;
+            self.enforce_read::<PsychotherapyNote>(&n.0.record.patient_id, id, author)?;
+            n
         } else {
-            (stored(&self.read_record::<SessionNote>(id)?)?, false)
+            let n: (Stored<api::Note>, bool) =
+                (stored(&self.read_record::<SessionNote>(id)?)?, false);
+            self.enforce_read::<SessionNote>(&n.0.record.patient_id, id, false)?;
+            n
         };
         self.log_access(id, hearth_ledger::AccessAction::View, "treatment")?;
         Ok(note)
@@ -219,12 +230,30 @@ impl Hearth {
 
     /// A patient's session notes (psychotherapy notes are listed apart).
     pub fn notes(&self, patient_id: &str) -> Result<Vec<Stored<api::Note>>> {
+        self.enforce_read::<SessionNote>(patient_id, "list:session-note", false)?;
         collect(self.list_records::<SessionNote>(Some(patient_id))?)
     }
 
     /// A patient's psychotherapy notes.
+    /// Only the notes this device may read are listed (by default: the ones it wrote).
     pub fn psychotherapy_notes(&self, patient_id: &str) -> Result<Vec<Stored<api::Note>>> {
-        collect(self.list_records::<PsychotherapyNote>(Some(patient_id))?)
+        let all: Vec<Stored<api::Note>> =
+            collect(self.list_records::<PsychotherapyNote>(Some(patient_id))?)?;
+        let mut out = Vec::with_capacity(all.len());
+        for n in all {
+            let author = self.is_author::<PsychotherapyNote>(&n.info.id)?;
+            let d = self.decide(
+                patient_id,
+                hearth_consent::Action::Read,
+                hearth_consent::Category::PsychotherapyNotes,
+                hearth_consent::Purpose::Treatment,
+                author,
+            )?;
+            if d.permit {
+                out.push(n);
+            }
+        }
+        Ok(out)
     }
 
     /// A note's history.
@@ -269,6 +298,7 @@ impl Hearth {
         &self,
         patient_id: &str,
     ) -> Result<Vec<(Stored<api::Assessment>, api::Scored)>> {
+        self.enforce_read::<Assessment>(patient_id, "list:assessment", false)?;
         let mut all: Vec<_> = self
             .list_records::<Assessment>(Some(patient_id))?
             .into_iter()
@@ -328,6 +358,7 @@ impl Hearth {
 
     /// A patient's treatment plan, if any.
     pub fn plan(&self, patient_id: &str) -> Result<Option<Stored<api::TreatmentPlan>>> {
+        self.enforce_read::<TreatmentPlan>(patient_id, "list:treatment-plan", false)?;
         let mut v: Vec<Stored<api::TreatmentPlan>> =
             collect(self.list_records::<TreatmentPlan>(Some(patient_id))?)?;
         Ok(v.pop())

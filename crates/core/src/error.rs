@@ -33,6 +33,9 @@ pub enum CoreError {
     /// A bug or unexpected state.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The patient's consent (or the default rules) refuse this.
+    #[error("not allowed: {0}")]
+    Denied(String),
     /// Too short a passphrase for a new vault.
     #[error(
         "the passphrase is too short: use at least {} characters (a few unrelated words work well)",
@@ -103,6 +106,7 @@ impl CoreError {
             CoreError::WrongKind { .. } => ErrorKind::NotFound,
             CoreError::Invalid(_) => ErrorKind::InvalidInput,
             CoreError::Internal(_) => ErrorKind::Internal,
+            CoreError::Denied(_) => ErrorKind::Denied,
             CoreError::WeakPassphrase => ErrorKind::InvalidInput,
             CoreError::NoHome => ErrorKind::Io,
             CoreError::NotOpen => ErrorKind::Locked,

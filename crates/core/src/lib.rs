@@ -21,6 +21,7 @@
 mod attachments;
 mod audit;
 mod clinical;
+mod consent;
 mod error;
 mod patients;
 mod records;
