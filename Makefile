@@ -7,6 +7,8 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/hearth-target
 export CARGO_TERM_COLOR ?= never
 export CARGO_INCREMENTAL ?= 0
+# The FHIR validator the export tests run (installed by scripts/setup.sh).
+export HEARTH_FHIR_PYTHON ?= $(HOME)/.cache/hearth/fhir-venv/bin/python
 UI_WASM := $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/release/hearth-ui.wasm
 APP := $(CARGO_TARGET_DIR)/debug/hearth-desktop
 CLI := $(CARGO_TARGET_DIR)/debug/hearth

@@ -33,4 +33,14 @@ if ! tauri-driver --help >/dev/null 2>&1; then
   echo "setup: installing tauri-driver ${TAURI_DRIVER_VERSION}"
   cargo install -q --locked "tauri-driver@${TAURI_DRIVER_VERSION}"
 fi
+# An independent FHIR R4 validator for the export tests (PyPI fhir.resources 6.4.0 is R4 4.0.1;
+# it needs pydantic 1, so it lives in its own venv rather than the system Python).
+FHIR_VENV="${HOME}/.cache/hearth/fhir-venv"
+if ! "$FHIR_VENV/bin/python" -c "import fhir.resources, pydantic; assert pydantic.VERSION.startswith('1.')" >/dev/null 2>&1; then
+  echo "setup: installing the FHIR R4 validator (fhir.resources 6.4.0) into $FHIR_VENV"
+  rm -rf "$FHIR_VENV"
+  python3 -m venv "$FHIR_VENV"
+  "$FHIR_VENV/bin/pip" install -q "fhir.resources==6.4.0" "pydantic>=1.10,<2"
+fi
+
 echo "setup: ok"
