@@ -299,6 +299,12 @@ pub(crate) enum ConsentCmd {
         /// The FHIR Consent JSON file.
         file: PathBuf,
     },
+    /// Print a starting FHIR Consent for a patient (clinicians: read, write, export for treatment).
+    Template {
+        /// Patient id.
+        #[arg(long)]
+        patient: String,
+    },
     /// A patient's contracts (every version) with plain-language summaries.
     List {
         /// Patient id.
@@ -772,6 +778,28 @@ pub(crate) fn run(
                 writeln!(out, "wrote {n} bytes to {}", to.display())?;
             }
         },
+        Command::Export {
+            patient,
+            out: path,
+            fhir,
+            purpose,
+            psychotherapy,
+        } => {
+            let x = h.export_patient(&patient, &purpose, psychotherapy)?;
+            std::fs::write(&path, &x.archive)
+                .with_context(|| format!("could not write {}", path.display()))?;
+            if let Some(f) = fhir {
+                std::fs::write(&f, serde_json::to_vec_pretty(&x.bundle)?)
+                    .with_context(|| format!("could not write {}", f.display()))?;
+            }
+            writeln!(
+                out,
+                "exported to {} ({} bytes); check it anywhere with `hearth verify {}`",
+                path.display(),
+                x.archive.len(),
+                path.display()
+            )?;
+        }
         Command::Consent(c) => match c {
             ConsentCmd::Add { patient, file } => {
                 let text = std::fs::read_to_string(&file)
@@ -787,6 +815,7 @@ pub(crate) fn run(
                     )?
                 }
             }
+            ConsentCmd::Template { patient } => writeln!(out, "{}", h.consent_template(&patient)?)?,
             ConsentCmd::List { patient } => {
                 let list = h.consents(&patient)?;
                 if as_json {
@@ -907,20 +936,24 @@ pub(crate) fn run(
                 }
             }
         }
-        Command::Init | Command::Passwd { .. } | Command::Status | Command::Patient(_) => {
+        Command::Init
+        | Command::Passwd { .. }
+        | Command::Status
+        | Command::Patient(_)
+        | Command::Verify { .. } => {
             return Err(anyhow!("internal: command routed to the wrong handler"));
         }
     }
     Ok(())
 }
 
-/// The audit found problems (exit code 5).
+/// The audit or a verification found problems (exit code 5).
 #[derive(Debug)]
 pub(crate) struct AuditFailed(pub usize);
 
 impl std::fmt::Display for AuditFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the audit found {} problem(s); see above", self.0)
+        write!(f, "{} check(s) failed; see above", self.0)
     }
 }
 

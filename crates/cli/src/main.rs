@@ -70,6 +70,35 @@ pub(crate) enum Command {
     /// Attached files.
     #[command(subcommand)]
     Attachment(clinical::AttachmentCmd),
+    /// Export a patient as a signed .hearth archive (and FHIR R4 JSON), if their consent permits.
+    Export {
+        /// Patient id.
+        #[arg(long)]
+        patient: String,
+        /// Where to write the archive.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the FHIR R4 Bundle here.
+        #[arg(long)]
+        fhir: Option<PathBuf>,
+        /// Why: treatment, payment, operations, research, ai-analysis or emergency.
+        #[arg(long, default_value = "treatment")]
+        purpose: String,
+        /// Include psychotherapy notes (needs the patient's explicit permission).
+        #[arg(long)]
+        psychotherapy: bool,
+    },
+    /// Check a .hearth archive offline (no vault needed): signatures, hashes, proofs, quorum.
+    Verify {
+        /// The archive.
+        archive: PathBuf,
+        /// The exporting device's public key (hex), if you know it from elsewhere.
+        #[arg(long)]
+        device_key: Option<String>,
+        /// Fail (not just warn) when a checkpoint is not final.
+        #[arg(long)]
+        require_final: bool,
+    },
     /// Patients' consent contracts.
     #[command(subcommand)]
     Consent(clinical::ConsentCmd),
@@ -322,6 +351,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             h.change_passphrase(&old, &new)?;
             writeln!(out, "passphrase changed")?;
         }
+        Command::Verify {
+            archive,
+            device_key,
+            require_final,
+        } => {
+            let bytes = std::fs::read(&archive)
+                .with_context(|| format!("could not read {}", archive.display()))?;
+            let trusted_device = match device_key {
+                Some(k) => {
+                    let raw = hex_decode(&k)
+                        .ok_or_else(|| anyhow!("--device-key must be 64 hex digits"))?;
+                    Some(raw)
+                }
+                None => None,
+            };
+            let opts = hearth_export::VerifyOptions {
+                trusted_device,
+                trusted_stake_table: None,
+                require_final,
+            };
+            let report = hearth_export::verify(&bytes, &opts);
+            writeln!(out, "{report}")?;
+            if !report.passed() {
+                return Err(anyhow!(clinical::AuditFailed(report.failures().count())));
+            }
+        }
         Command::Status => {
             let exists = path.exists();
             if cli.json {
@@ -494,4 +549,16 @@ fn print_patient(out: &mut impl Write, p: &Patient) -> anyhow::Result<()> {
         writeln!(out, "notes\n{}", f.notes)?;
     }
     Ok(())
+}
+
+fn hex_decode(s: &str) -> Option<[u8; 32]> {
+    let s = s.trim();
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }

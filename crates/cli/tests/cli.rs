@@ -264,3 +264,52 @@ fn refusals_are_clear_and_change_nothing() {
     fails(&o, 6, "too short");
     assert!(!env.dir.path().join("other.hearth").exists());
 }
+
+#[test]
+fn export_needs_consent_and_verifies_offline() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let p = env.json(&["patient", "add", "--name", "Ada"]);
+    let pid = p["id"].as_str().unwrap();
+    let archive = env.dir.path().join("ada.hearth");
+    let a = archive.to_str().unwrap();
+    fails(
+        &env.hearth(&["export", "--patient", pid, "--out", a]),
+        8,
+        "no provision permits export",
+    );
+    assert!(!archive.exists());
+
+    let template = env.ok(&["consent", "template", "--patient", pid]);
+    let consent = env.dir.path().join("consent.json");
+    std::fs::write(&consent, template).unwrap();
+    assert!(env
+        .ok(&[
+            "consent",
+            "add",
+            "--patient",
+            pid,
+            consent.to_str().unwrap()
+        ])
+        .contains("recorded consent"));
+    env.ok(&["export", "--patient", pid, "--out", a]);
+
+    // Verification needs no vault and no passphrase.
+    let o = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(["verify", a])
+        .env_remove("HEARTH_PASSPHRASE")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("The archive is intact"));
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x20;
+    std::fs::write(&archive, bytes).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(["verify", a])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("does NOT verify"));
+}

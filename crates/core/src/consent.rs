@@ -47,7 +47,7 @@ impl Hearth {
     }
 
     /// Every stored version of a patient's contracts.
-    fn contract_versions(
+    pub(crate) fn contract_versions(
         &self,
         vault: &mut Vault,
         patient_id: &str,
@@ -167,6 +167,32 @@ impl Hearth {
         let signed = SignedContract::attested(revoked).map_err(invalid)?;
         self.store_version(&mut vault, patient_id, &signed, ConsentAction::Withdrawn)?;
         info(&signed)
+    }
+
+    /// A starting point for a paper consent, as FHIR R4 Consent JSON: clinicians may read,
+    /// write and export the chart (not psychotherapy notes) for treatment. Edit, then record it.
+    pub fn consent_template(&self, patient_id: &str) -> Result<String> {
+        let vault = self.vault();
+        let id = ContractId::new(format!("consent-{}", &RecordId::random()?.as_str()[..8]))
+            .map_err(invalid)?;
+        let contract = Contract::new(
+            id,
+            PatientId::new(patient_id).map_err(invalid)?,
+            today(&vault),
+        )
+        .provision(
+            hearth_consent::Provision::permit()
+                .actor(hearth_consent::Actor::Role(Role::Clinician))
+                .actions([Action::Read, Action::Write, Action::Export])
+                .purposes([Purpose::Treatment])
+                .categories(
+                    Category::ALL
+                        .iter()
+                        .copied()
+                        .filter(|c| *c != Category::PsychotherapyNotes),
+                ),
+        );
+        to_fhir_json(&contract).map_err(invalid)
     }
 
     /// A patient's contracts, every version, oldest first.

@@ -23,6 +23,7 @@ mod audit;
 mod clinical;
 mod consent;
 mod error;
+mod export;
 mod patients;
 mod records;
 mod replica;
@@ -38,6 +39,7 @@ use hearth_vault::{Clock, KdfParams, Passphrase, Vault, VaultOptions};
 pub use audit::{AuditReport, CheckpointInfo};
 pub use clinical::instrument_form;
 pub use error::CoreError;
+pub use export::PatientArchive;
 pub use hearth_vault::VaultError;
 pub use session::Session;
 
