@@ -68,7 +68,7 @@ bench: setup
 # Refresh the README's screenshot from the real app under Xvfb.
 screenshot: app
 	HEARTH_SCREENSHOT=$(CURDIR)/docs/screenshot.png xvfb-run -a --server-args="-screen 0 1280x900x24" \
-	  cargo test --locked -p hearth-e2e --test app -- --exact create_add_quit_reopen
+	  cargo test --locked -p hearth-e2e --test app -- --exact a_day_in_the_app
 
 clean:
 	rm -f ui/dist/hearth-ui.js ui/dist/hearth-ui_bg.wasm

@@ -1,5 +1,8 @@
 //! The real desktop app, driven through WebDriver: create, add, quit, reopen; idle lock; Lock
-//! button; edit and history. Build the app first (`make app`); run under `xvfb-run -a`.
+//! button; edit and history; a therapist's day (calendar, signed note, measures and their
+//! chart). Build the app first (`make app`); run under `xvfb-run -a`.
+//!
+//! With `HEARTH_SCREENSHOT=<file.png>`, `a_day_in_the_app` saves the README's picture there.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -46,21 +49,6 @@ fn create_add_quit_reopen() -> Result<()> {
         app.add_patient(&ADA).await?;
         app.wait_for_patients(&["Ada Lovelace", "Grace Hopper"])
             .await?;
-
-        if let Some(path) = std::env::var_os("HEARTH_SCREENSHOT") {
-            // The README's picture: one record selected, with a little history.
-            app.select_patient("Ada Lovelace").await?;
-            app.click("#edit-patient").await?;
-            app.fill(
-                "#field-notes",
-                "Prefers morning sessions. Referred by her GP in March.",
-            )
-            .await?;
-            app.click("#save-patient").await?;
-            app.wait_for_text("#history .history-entry", "edited notes")
-                .await?;
-            app.screenshot(Path::new(&path)).await?;
-        }
         app.quit().await?;
         ensure!(vault.path().is_file(), "no vault file after quitting");
 
@@ -153,6 +141,7 @@ fn edit_patient_shows_history() -> Result<()> {
         app.create_vault(PASSPHRASE).await?;
         app.add_patient(&ADA).await?;
         app.select_patient("Ada Lovelace").await?;
+        app.open_tab("history").await?;
         app.wait_for_text("#history .history-entry", "created")
             .await?;
 
@@ -161,7 +150,9 @@ fn edit_patient_shows_history() -> Result<()> {
         app.fill("#field-pronouns", "they/them").await?;
         app.click("#save-patient").await?;
 
+        // Saving shows the Overview; the change is in the History tab.
         app.wait_for_text("#detail-pronouns", "they/them").await?;
+        app.open_tab("history").await?;
         app.wait_for_text("#history .history-entry", "edited pronouns")
             .await?;
         let history = app.texts("#history .history-entry").await?;
@@ -231,6 +222,226 @@ fn create_checks_the_passphrase() -> Result<()> {
 
         app.create_vault(PASSPHRASE).await?;
         ensure!(vault.path().is_file(), "no vault file after creating");
+        app.quit().await
+    })
+}
+
+/// Discharging a patient (with an emergency contact and a diagnosis, through the form) moves
+/// them from the Active list to the Discharged one, with a badge on the record.
+#[test]
+fn discharge_and_filter() -> Result<()> {
+    run(async {
+        let vault = TempVault::new()?;
+        let app = App::start(vault.path(), &[]).await?;
+        app.create_vault(PASSPHRASE).await?;
+        app.add_patient(&GRACE).await?;
+        app.add_patient(&ADA).await?;
+        app.select_patient("Ada Lovelace").await?;
+
+        app.click("#edit-patient").await?;
+        app.fill("#field-emergency-name", "William King").await?;
+        app.fill("#field-emergency-relationship", "spouse").await?;
+        app.click("#form-add-diagnosis").await?;
+        app.fill("[aria-label='Diagnosis 1 code']", "f33.1").await?;
+        app.fill(
+            "[aria-label='Diagnosis 1 description']",
+            "Recurrent depression, moderate",
+        )
+        .await?;
+        app.select_option("#field-status", "discharged").await?;
+        app.click("#save-patient").await?;
+
+        app.wait_for("#discharged-badge").await?;
+        app.wait_for_text("#detail-emergency-name", "William King")
+            .await?;
+        // The core stores ICD-10 codes in capitals.
+        app.wait_for_text("#diagnoses", "F33.1").await?;
+        app.wait_for_patients(&["Grace Hopper"]).await?;
+        app.click("#filter-discharged").await?;
+        app.wait_for_patients(&["Ada Lovelace"]).await?;
+        app.click("#filter-all").await?;
+        app.wait_for_patients(&["Ada Lovelace", "Grace Hopper"])
+            .await?;
+
+        // A diagnosis added on the Overview, a bad code refused in the core's words.
+        app.fill("#diagnosis-code", "not a code").await?;
+        app.click("#add-diagnosis").await?;
+        app.wait_for_text("#diagnosis-error", "ICD-10").await?;
+        app.fill("#diagnosis-code", "F41.1").await?;
+        app.fill("#diagnosis-text", "Generalised anxiety disorder")
+            .await?;
+        app.click("#add-diagnosis").await?;
+        app.wait_count("#diagnoses .diagnosis", 2).await?;
+        app.quit().await
+    })
+}
+
+/// The scenario: book a session and find it in its week, write a SOAP note for it and
+/// sign it (then it is locked), record two PHQ-9s (the first with item 9 above zero raises the
+/// safety alert; the second is a reliable improvement), and the chart shows both points and
+/// one change marker.
+#[test]
+fn a_day_in_the_app() -> Result<()> {
+    run(async {
+        let vault = TempVault::new()?;
+        let app = App::start(vault.path(), &[]).await?;
+        app.create_vault(PASSPHRASE).await?;
+        app.add_patient(&ADA).await?;
+
+        // Book a session on a fixed date: the calendar moves to its week.
+        app.click("#nav-calendar").await?;
+        app.wait_for("#week-view").await?;
+        app.click("#book-appointment").await?;
+        app.wait_for_text("#book-patient option:checked", "Ada Lovelace")
+            .await?;
+        app.set_value("#book-start", "2025-03-11T10:00").await?;
+        app.fill("#book-duration", "50").await?;
+        app.fill("#book-code", "90834").await?;
+        app.click("#book-save").await?;
+        app.wait_for("#week-view[data-week='2025-03-10']").await?;
+        app.wait_for_text(
+            ".cal-day[data-date='2025-03-11'] .cal-event",
+            "Ada Lovelace",
+        )
+        .await?;
+
+        // Away to this week, and back by the date field: the block is still in its day.
+        app.click("#this-week").await?;
+        app.wait_gone("#week-view[data-week='2025-03-10']").await?;
+        app.set_value("#calendar-date", "2025-03-13").await?;
+        let block = app
+            .wait_for_text(
+                "#week-view[data-week='2025-03-10'] .cal-day[data-date='2025-03-11'] .cal-event",
+                "Ada Lovelace",
+            )
+            .await?;
+        let text = block.text().await?;
+        ensure!(
+            text.contains("10:00") && text.contains("90834"),
+            "the block shows {text:?}"
+        );
+        block.click().await?;
+        app.wait_for("#appointment-panel").await?;
+        app.click("#status-attended").await?;
+        app.wait_for(".cal-day[data-date='2025-03-11'] .cal-event.attended")
+            .await?;
+
+        // Write a SOAP note for it, save the draft, sign it.
+        app.click("#write-note").await?;
+        app.wait_for_text("#note-for", "11 Mar 2025").await?;
+        app.click("#template-soap").await?;
+        let sections = [
+            (
+                "subjective",
+                "Sleeping badly; stress at work since January.",
+            ),
+            ("objective", "Tired, tearful at times, engaged."),
+            ("assessment", "Depressive symptoms, moderate."),
+            ("plan", "Weekly CBT; sleep diary; PHQ-9 each month."),
+        ];
+        for (key, text) in sections {
+            app.fill(&format!("#section-{key}"), text).await?;
+        }
+        app.click("#save-note").await?;
+        app.wait_for_text("#note-saved", "Draft saved").await?;
+        app.click("#sign-note").await?;
+        app.fill("#signer", "Dr. Jane Doe").await?;
+        app.click("#confirm-sign").await?;
+        app.wait_for_text("#note-signature", "Signed by Dr. Jane Doe")
+            .await?;
+
+        // Signed means locked: the text is shown, nothing can edit it.
+        app.wait_for("#note-view[data-state='signed']").await?;
+        app.wait_for_text("#text-subjective", "Sleeping badly")
+            .await?;
+        for css in [
+            "#note-view textarea",
+            "#note-view input",
+            "#save-note",
+            "#sign-note",
+        ] {
+            ensure!(app.count(css).await? == 0, "`{css}` on a signed note");
+        }
+        app.click("#back-to-notes").await?;
+        app.wait_for_text(".note-row", "Sleeping badly").await?;
+        app.wait_for(".note-row .badge.signed").await?;
+
+        // Two PHQ-9s. A missing item is refused by name.
+        app.open_tab("measures").await?;
+        app.click("#record-phq9").await?;
+        app.set_value("#measure-date", "2025-03-11").await?;
+        for (item, answer) in [2, 2, 2, 1, 1, 1, 1, 1].into_iter().enumerate() {
+            app.click(&format!("#phq9-item-{}-{answer}", item + 1))
+                .await?;
+        }
+        app.click("#save-assessment").await?;
+        app.wait_for_text("#measure-error", "PHQ-9 item 9").await?;
+        app.click("#phq9-item-9-1").await?;
+        app.click("#save-assessment").await?;
+        app.wait_for_text(
+            "#safety-alert",
+            "Item 9 answered above zero — assess risk now",
+        )
+        .await?;
+        app.wait_for_text("#result-total", "12").await?;
+
+        app.click("#record-phq9").await?;
+        app.set_value("#measure-date", "2025-04-08").await?;
+        for (item, answer) in [1, 1, 1, 0, 1, 0, 0, 0, 0].into_iter().enumerate() {
+            app.click(&format!("#phq9-item-{}-{answer}", item + 1))
+                .await?;
+        }
+        app.click("#save-assessment").await?;
+        app.wait_for_text("#measure-change", "Reliable improvement")
+            .await?;
+        app.wait_for_text("#result-total", "4").await?;
+        ensure!(
+            app.count("#safety-alert").await? == 0,
+            "safety alert shown for item 9 = 0"
+        );
+
+        // The chart: two points, one change marker (on the second).
+        let chart = "svg.measure-chart[data-instrument='phq9']";
+        app.wait_count(&format!("{chart} circle.measure-point"), 2)
+            .await?;
+        app.wait_count(&format!("{chart} .change-marker"), 1)
+            .await?;
+        app.wait_count(
+            &format!("{chart} .change-marker[data-change='reliable_improvement']"),
+            1,
+        )
+        .await?;
+        let totals: Vec<String> = {
+            let mut v = Vec::new();
+            for el in app
+                .client()
+                .find_all(fantoccini::Locator::Css(&format!(
+                    "{chart} circle.measure-point"
+                )))
+                .await?
+            {
+                v.push(el.attr("data-total").await?.unwrap_or_default());
+            }
+            v
+        };
+        ensure!(totals == ["12", "4"], "points in date order: {totals:?}");
+
+        if let Some(path) = std::env::var_os("HEARTH_SCREENSHOT") {
+            // The README's picture: the Measures tab from the top.
+            app.client()
+                .execute("document.querySelector('.content').scrollTop = 0;", vec![])
+                .await?;
+            app.screenshot(Path::new(&path)).await?;
+        }
+
+        // The header's search finds the note and opens it.
+        app.fill("#global-search", "tearful").await?;
+        app.wait_for_text(".search-hit", "Ada Lovelace")
+            .await?
+            .click()
+            .await?;
+        app.wait_for_text("#note-signature", "Signed by Dr. Jane Doe")
+            .await?;
         app.quit().await
     })
 }

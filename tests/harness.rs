@@ -368,11 +368,29 @@ impl App {
 
     /// Click the element matching `css` once it appears.
     pub async fn click(&self, css: &str) -> Result<()> {
-        self.wait_for(css)
-            .await?
-            .click()
+        let el = self.wait_for(css).await?;
+        // WebKitWebDriver does not always scroll nested scroll areas: bring it into view first.
+        let scroll = "arguments[0].scrollIntoView({ block: 'center', inline: 'nearest' });";
+        self.client
+            .execute(scroll, vec![serde_json::to_value(&el)?])
             .await
-            .with_context(|| format!("clicking `{css}`"))
+            .with_context(|| format!("scrolling to `{css}`"))?;
+        match el.click().await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let shot = std::env::temp_dir()
+                    .join(format!("hearth-e2e-click-{}.png", std::process::id()));
+                let saved = self.screenshot(&shot).await.is_ok();
+                bail!(
+                    "clicking `{css}` failed: {e:?}{}",
+                    if saved {
+                        format!(" (screenshot: {})", shot.display())
+                    } else {
+                        String::new()
+                    }
+                )
+            }
+        }
     }
 
     /// Replace the text of the input matching `css` by typing `text` (keys such as
@@ -407,6 +425,33 @@ impl App {
             .await
             .with_context(|| format!("setting `{css}`"))?;
         Ok(())
+    }
+
+    /// Choose `value` in the `<select>` matching `css` and fire `change` (what the UI listens
+    /// to).
+    pub async fn select_option(&self, css: &str, value: &str) -> Result<()> {
+        self.wait_for(css).await?;
+        let script = "const el = document.querySelector(arguments[0]); el.value = arguments[1];
+                      el.dispatchEvent(new Event('change', { bubbles: true }));";
+        self.client
+            .execute(script, vec![json!(css), json!(value)])
+            .await
+            .with_context(|| format!("choosing {value:?} in `{css}`"))?;
+        Ok(())
+    }
+
+    /// How many elements match `css` now (no waiting).
+    pub async fn count(&self, css: &str) -> Result<usize> {
+        Ok(self.client.find_all(Locator::Css(css)).await?.len())
+    }
+
+    /// Wait until exactly `n` elements match `css`.
+    pub async fn wait_count(&self, css: &str, n: usize) -> Result<()> {
+        let what = format!("exactly {n} elements matching `{css}`");
+        self.wait_until(&what, WAIT, || async move {
+            (self.count(css).await.ok()? == n).then_some(())
+        })
+        .await
     }
 
     /// Save a PNG of the window.
@@ -485,7 +530,7 @@ impl App {
         .await
     }
 
-    /// Click the patient named `name` and wait for its details and history.
+    /// Click the patient named `name` and wait for its record's Overview.
     pub async fn select_patient(&self, name: &str) -> Result<()> {
         self.wait_for_text(".patient-row", name)
             .await?
@@ -493,7 +538,15 @@ impl App {
             .await?;
         self.wait_for_text("#patient-detail #detail-name", name)
             .await?;
-        self.wait_for("#history .history-entry").await.map(drop)
+        self.wait_for("#patient-detail #overview").await.map(drop)
+    }
+
+    /// Open a tab of the patient's record (`measures`, `notes`, `history`, …).
+    pub async fn open_tab(&self, tab: &str) -> Result<()> {
+        self.click(&format!("#tab-{tab}")).await?;
+        self.wait_for(&format!("#tab-{tab}[aria-selected='true']"))
+            .await
+            .map(drop)
     }
 }
 

@@ -5,7 +5,9 @@
 //! into an [`ApiError`] of kind [`ErrorKind::Internal`] with a message saying what happened.
 
 use hearth_api::{
-    ApiError, ErrorKind, HistoryEntry, NewPatient, Patient, PatientPatch, PatientRow, VaultStatus,
+    ApiError, Appointment, Assessment, Attachment, ErrorKind, HistoryEntry, Instrument,
+    InstrumentForm, NewPatient, Note, Occurrence, Patient, PatientPatch, PatientRow, Scored,
+    SearchHit, Stored, TreatmentPlan, VaultStatus,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -127,4 +129,261 @@ pub async fn edit_patient(id: &str, patch: &PatientPatch) -> Reply<Patient> {
 /// A patient's change history, oldest first.
 pub async fn patient_history(id: &str) -> Reply<Vec<HistoryEntry>> {
     invoke("patient_history", &Id { id }).await
+}
+
+#[derive(Serialize)]
+struct Version<'a> {
+    id: &'a str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct ForPatient<'a> {
+    patient: &'a str,
+}
+
+/// Make a patient what it was after `version` (a history entry's hash), as a new change.
+pub async fn restore_patient(id: &str, version: &str) -> Reply<Patient> {
+    invoke("restore_patient", &Version { id, version }).await
+}
+
+// ---- appointments and the calendar ----
+
+#[derive(Serialize)]
+struct NewAppointment<'a> {
+    appointment: &'a Appointment,
+}
+
+#[derive(Serialize)]
+struct EditAppointment<'a> {
+    id: &'a str,
+    appointment: &'a Appointment,
+}
+
+#[derive(Serialize)]
+struct Appointments<'a> {
+    patient: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Range<'a> {
+    from: &'a str,
+    to: &'a str,
+}
+
+/// Book an appointment (or a series).
+pub async fn add_appointment(appointment: &Appointment) -> Reply<Stored<Appointment>> {
+    invoke("add_appointment", &NewAppointment { appointment }).await
+}
+
+/// Change an appointment.
+pub async fn edit_appointment(id: &str, appointment: &Appointment) -> Reply<Stored<Appointment>> {
+    invoke("edit_appointment", &EditAppointment { id, appointment }).await
+}
+
+/// One appointment.
+pub async fn get_appointment(id: &str) -> Reply<Stored<Appointment>> {
+    invoke("get_appointment", &Id { id }).await
+}
+
+/// One patient's appointments, by start.
+pub async fn list_appointments(patient: &str) -> Reply<Vec<Stored<Appointment>>> {
+    invoke(
+        "list_appointments",
+        &Appointments {
+            patient: Some(patient),
+        },
+    )
+    .await
+}
+
+/// Occurrences starting in `[from, to)` (local `YYYY-MM-DDTHH:MM`), series expanded.
+pub async fn calendar(from: &str, to: &str) -> Reply<Vec<Occurrence>> {
+    invoke("calendar", &Range { from, to }).await
+}
+
+/// An appointment's change history, oldest first.
+pub async fn appointment_history(id: &str) -> Reply<Vec<HistoryEntry>> {
+    invoke("appointment_history", &Id { id }).await
+}
+
+// ---- notes ----
+
+#[derive(Serialize)]
+struct NewNote<'a> {
+    note: &'a Note,
+    psychotherapy: bool,
+}
+
+#[derive(Serialize)]
+struct EditNote<'a> {
+    id: &'a str,
+    note: &'a Note,
+}
+
+#[derive(Serialize)]
+struct Sign<'a> {
+    id: &'a str,
+    signer: &'a str,
+}
+
+#[derive(Serialize)]
+struct NewAddendum<'a> {
+    id: &'a str,
+    text: &'a str,
+    signer: &'a str,
+}
+
+/// Start a draft note; `psychotherapy` makes it a psychotherapy note.
+pub async fn add_note(note: &Note, psychotherapy: bool) -> Reply<Stored<Note>> {
+    invoke(
+        "add_note",
+        &NewNote {
+            note,
+            psychotherapy,
+        },
+    )
+    .await
+}
+
+/// Change a draft note (refused for signed notes).
+pub async fn edit_note(id: &str, note: &Note) -> Reply<Stored<Note>> {
+    invoke("edit_note", &EditNote { id, note }).await
+}
+
+/// Sign and lock a draft.
+pub async fn sign_note(id: &str, signer: &str) -> Reply<Stored<Note>> {
+    invoke("sign_note", &Sign { id, signer }).await
+}
+
+/// Add a signed addendum to a signed note.
+pub async fn add_addendum(id: &str, text: &str, signer: &str) -> Reply<Stored<Note>> {
+    invoke("add_addendum", &NewAddendum { id, text, signer }).await
+}
+
+/// One note, and whether it is a psychotherapy note.
+pub async fn get_note(id: &str) -> Reply<(Stored<Note>, bool)> {
+    invoke("get_note", &Id { id }).await
+}
+
+/// A patient's session notes, or psychotherapy notes.
+pub async fn list_notes(patient: &str, psychotherapy: bool) -> Reply<Vec<Stored<Note>>> {
+    let cmd = if psychotherapy {
+        "list_psychotherapy_notes"
+    } else {
+        "list_notes"
+    };
+    invoke(cmd, &ForPatient { patient }).await
+}
+
+/// A note's change history, oldest first.
+pub async fn note_history(id: &str) -> Reply<Vec<HistoryEntry>> {
+    invoke("note_history", &Id { id }).await
+}
+
+/// Restore a draft's earlier version.
+pub async fn restore_note(id: &str, version: &str) -> Reply<Stored<Note>> {
+    invoke("restore_note", &Version { id, version }).await
+}
+
+// ---- measures ----
+
+#[derive(Serialize)]
+struct Form {
+    instrument: Instrument,
+}
+
+#[derive(Serialize)]
+struct NewAssessment<'a> {
+    assessment: &'a Assessment,
+}
+
+/// A measure's items, scale and bands.
+pub async fn instrument_form(instrument: Instrument) -> Reply<InstrumentForm> {
+    invoke("instrument_form", &Form { instrument }).await
+}
+
+/// Record an administration; returns it scored.
+pub async fn add_assessment(assessment: &Assessment) -> Reply<(Stored<Assessment>, Scored)> {
+    invoke("add_assessment", &NewAssessment { assessment }).await
+}
+
+/// A patient's administrations, oldest first, scored.
+pub async fn list_assessments(patient: &str) -> Reply<Vec<(Stored<Assessment>, Scored)>> {
+    invoke("list_assessments", &ForPatient { patient }).await
+}
+
+// ---- treatment plan ----
+
+#[derive(Serialize)]
+struct Plan<'a> {
+    plan: &'a TreatmentPlan,
+}
+
+/// Create or replace the patient's treatment plan.
+pub async fn save_plan(plan: &TreatmentPlan) -> Reply<Stored<TreatmentPlan>> {
+    invoke("save_plan", &Plan { plan }).await
+}
+
+/// The patient's treatment plan, if any.
+pub async fn get_plan(patient: &str) -> Reply<Option<Stored<TreatmentPlan>>> {
+    invoke("get_plan", &ForPatient { patient }).await
+}
+
+/// The plan's change history, oldest first.
+pub async fn plan_history(id: &str) -> Reply<Vec<HistoryEntry>> {
+    invoke("plan_history", &Id { id }).await
+}
+
+// ---- attachments and search ----
+
+#[derive(Serialize)]
+struct Attach<'a> {
+    patient: &'a str,
+    path: &'a str,
+    description: &'a str,
+}
+
+#[derive(Serialize)]
+struct Export<'a> {
+    id: &'a str,
+    path: &'a str,
+}
+
+#[derive(Serialize)]
+struct Query<'a> {
+    query: &'a str,
+    limit: usize,
+}
+
+/// Attach the file at `path` (on this computer) to the patient's chart.
+pub async fn attach_file(
+    patient: &str,
+    path: &str,
+    description: &str,
+) -> Reply<Stored<Attachment>> {
+    invoke(
+        "attach_file",
+        &Attach {
+            patient,
+            path,
+            description,
+        },
+    )
+    .await
+}
+
+/// The patient's attachments.
+pub async fn list_attachments(patient: &str) -> Reply<Vec<Stored<Attachment>>> {
+    invoke("list_attachments", &ForPatient { patient }).await
+}
+
+/// Save an attachment to `path`; returns the bytes written.
+pub async fn export_attachment(id: &str, path: &str) -> Reply<u64> {
+    invoke("export_attachment", &Export { id, path }).await
+}
+
+/// Full-text search across the vault.
+pub async fn search(query: &str, limit: usize) -> Reply<Vec<SearchHit>> {
+    invoke("search", &Query { query, limit }).await
 }

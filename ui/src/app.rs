@@ -1,10 +1,26 @@
 //! The root component: the unlock screen while the vault is locked, the records screen while
 //! it is open, and the 2-second status poll that notices the idle lock.
+//!
+//! Screens: [`records`] (header, patient list, the patient's record) with one module per tab
+//! ([`detail`] for Overview and History, [`appointments`], [`notes`], [`measures`] with
+//! [`chart`], [`plan`], [`files`]), [`calendar`] (the week), [`search`] (the header's search);
+//! [`ctx`] is what they share, [`dates`] the date arithmetic.
 
+mod appointment;
+mod appointments;
+mod calendar;
+mod chart;
+mod ctx;
+mod dates;
 mod detail;
+mod files;
 mod form;
 mod list;
+mod measures;
+mod notes;
+mod plan;
 mod records;
+mod search;
 mod unlock;
 
 use std::rc::Rc;

@@ -1,7 +1,7 @@
 //! The add / edit patient form. Validation is the core's: its message names the field, which
 //! is then highlighted.
 
-use hearth_api::{ErrorKind, NewPatient, Patient, PatientPatch};
+use hearth_api::{Diagnosis, ErrorKind, NewPatient, Patient, PatientPatch, PatientStatus};
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
@@ -30,6 +30,9 @@ enum F {
     Email,
     Address,
     Notes,
+    EmergencyName,
+    EmergencyRelationship,
+    EmergencyPhone,
 }
 
 impl F {
@@ -43,6 +46,9 @@ impl F {
             F::Email => "email",
             F::Address => "address",
             F::Notes => "notes",
+            F::EmergencyName => "emergency contact name",
+            F::EmergencyRelationship => "emergency contact relationship",
+            F::EmergencyPhone => "emergency contact phone",
         }
     }
 
@@ -55,6 +61,9 @@ impl F {
             F::Email => &mut p.email,
             F::Address => &mut p.address,
             F::Notes => &mut p.notes,
+            F::EmergencyName => &mut p.emergency_name,
+            F::EmergencyRelationship => &mut p.emergency_relationship,
+            F::EmergencyPhone => &mut p.emergency_phone,
         }
     }
 }
@@ -69,6 +78,9 @@ fn field_of(message: &str) -> Option<F> {
         F::Email,
         F::Address,
         F::Notes,
+        F::EmergencyName,
+        F::EmergencyRelationship,
+        F::EmergencyPhone,
     ]
     .into_iter()
     .find(|f| message.starts_with(&format!("{}:", f.core_label())))
@@ -103,6 +115,53 @@ pub fn PatientForm(props: &Props) -> Html {
         Callback::from(move |value: String| {
             let mut next = (*fields).clone();
             *f.slot(&mut next) = value;
+            fields.set(next);
+        })
+    };
+
+    let on_status = {
+        let fields = fields.clone();
+        Callback::from(move |e: Event| {
+            let mut next = (*fields).clone();
+            next.status = if super::ctx::value_of(&e) == "discharged" {
+                PatientStatus::Discharged
+            } else {
+                PatientStatus::Active
+            };
+            fields.set(next);
+        })
+    };
+    // Diagnoses: `Some(i)` edits row i, `None` adds an empty row; removing is separate.
+    let set_diagnosis = |i: usize, code: bool| {
+        let fields = fields.clone();
+        Callback::from(move |e: InputEvent| {
+            let mut next = (*fields).clone();
+            if let Some(d) = next.diagnoses.get_mut(i) {
+                let v = super::ctx::value_of(&e);
+                if code {
+                    d.code = v;
+                } else {
+                    d.text = v;
+                }
+            }
+            fields.set(next);
+        })
+    };
+    let add_diagnosis = {
+        let fields = fields.clone();
+        Callback::from(move |_: MouseEvent| {
+            let mut next = (*fields).clone();
+            next.diagnoses.push(Diagnosis::default());
+            fields.set(next);
+        })
+    };
+    let remove_diagnosis = |i: usize| {
+        let fields = fields.clone();
+        Callback::from(move |_: MouseEvent| {
+            let mut next = (*fields).clone();
+            if i < next.diagnoses.len() {
+                next.diagnoses.remove(i);
+            }
             fields.set(next);
         })
     };
@@ -206,7 +265,36 @@ pub fn PatientForm(props: &Props) -> Html {
                 { input(F::Email, "field-email", "Email", "email", &v.email) }
                 { area(F::Address, "field-address", "Address", "2", &v.address) }
                 { area(F::Notes, "field-notes", "Notes", "6", &v.notes) }
+                <div class="form-field">
+                    <label for="field-status">{ "Status" }</label>
+                    <select id="field-status" onchange={on_status} disabled={*busy}>
+                        <option value="active" selected={v.status == PatientStatus::Active}>{ "Active — in care" }</option>
+                        <option value="discharged" selected={v.status == PatientStatus::Discharged}>{ "Discharged" }</option>
+                    </select>
+                </div>
             </div>
+            <fieldset class="form-group">
+                <legend>{ "Emergency contact" }</legend>
+                <div class="form-grid">
+                    { input(F::EmergencyName, "field-emergency-name", "Name", "text", &v.emergency_name) }
+                    { input(F::EmergencyRelationship, "field-emergency-relationship", "Relationship", "text", &v.emergency_relationship) }
+                    { input(F::EmergencyPhone, "field-emergency-phone", "Phone", "tel", &v.emergency_phone) }
+                </div>
+            </fieldset>
+            <fieldset class="form-group">
+                <legend>{ "Diagnoses (ICD-10)" }</legend>
+                if v.diagnoses.is_empty() { <p class="muted small">{ "None recorded." }</p> }
+                { for v.diagnoses.iter().enumerate().map(|(i, d)| html! {
+                    <div class="diagnosis-row" key={i}>
+                        <input class="code-input" type="text" placeholder="F33.1" aria-label={format!("Diagnosis {} code", i + 1)}
+                            value={d.code.clone()} oninput={set_diagnosis(i, true)} disabled={*busy} />
+                        <input type="text" placeholder="Description" aria-label={format!("Diagnosis {} description", i + 1)}
+                            value={d.text.clone()} oninput={set_diagnosis(i, false)} disabled={*busy} />
+                        <button type="button" class="link small" onclick={remove_diagnosis(i)} disabled={*busy}>{ "Remove" }</button>
+                    </div>
+                }) }
+                <button id="form-add-diagnosis" type="button" class="secondary small-button" onclick={add_diagnosis} disabled={*busy}>{ "Add diagnosis" }</button>
+            </fieldset>
             if let Some((None, msg)) = &*error {
                 <p id="form-error" class="error" role="alert">{ msg }</p>
             }

@@ -1,8 +1,8 @@
-//! The main screen while the vault is open: header with Lock, the patient list with search,
-//! and the selected patient's details, history or the add / edit form.
+//! The main screen while the vault is open: the header (Patients / Calendar, search, Lock),
+//! and either the patient list with the selected patient's record, or the calendar.
 //!
-//! All patient data lives in this component's state, so it is dropped when the vault locks
-//! and the root swaps this screen for the unlock screen.
+//! All patient data lives in this component's state and its children's, so it is dropped when
+//! the vault locks and the root swaps this screen for the unlock screen.
 
 use std::rc::Rc;
 
@@ -10,9 +10,12 @@ use hearth_api::{ApiError, ErrorKind, HistoryEntry, Patient, PatientRow, VaultSt
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::calendar::Calendar;
+use super::ctx::{Ctx, Focus, Nav, Tab};
 use super::detail::PatientDetail;
 use super::form::PatientForm;
-use super::list::PatientList;
+use super::list::{PatientList, StatusFilter};
+use super::search::GlobalSearch;
 use crate::api;
 
 /// Inputs of [`Records`].
@@ -35,8 +38,17 @@ enum Mode {
     Editing,
 }
 
+/// The top-level screens.
+#[derive(Clone, Copy, PartialEq, Default)]
+enum View {
+    #[default]
+    Patients,
+    Calendar,
+}
+
 #[derive(Clone, PartialEq, Default)]
 struct State {
+    view: View,
     rows: Option<Vec<PatientRow>>,
     list_version: u32,
     selected: Option<String>,
@@ -44,8 +56,14 @@ struct State {
     history: Option<Vec<HistoryEntry>>,
     detail_version: u32,
     mode: Mode,
+    tab: Tab,
+    focus: Focus,
+    /// Bumped on every navigation, so the same focus twice opens it again.
+    focus_nonce: u32,
     error: Option<String>,
     filter: String,
+    status_filter: StatusFilter,
+    signer: Rc<String>,
 }
 
 enum Action {
@@ -55,10 +73,19 @@ enum Action {
     Add,
     Edit,
     Cancel,
+    /// Saved from the form: back to the Overview.
     Saved(Patient),
+    /// Changed in a tab (diagnoses, restore): stay there.
+    Changed(Patient),
     Error(String),
     DismissError,
     Filter(String),
+    StatusFilter(StatusFilter),
+    View(View),
+    Tab(Tab),
+    Navigate(Nav),
+    Signer(String),
+    PatientsChanged,
 }
 
 impl Reducible for State {
@@ -72,9 +99,12 @@ impl Reducible for State {
                 if s.selected.as_ref() != Some(&id) {
                     s.patient = None;
                     s.history = None;
+                    s.tab = Tab::Overview;
                 }
                 s.selected = Some(id);
+                s.view = View::Patients;
                 s.mode = Mode::View;
+                s.focus = Focus::None;
                 s.error = None;
             }
             Action::Loaded(p, h) => {
@@ -84,6 +114,7 @@ impl Reducible for State {
                 }
             }
             Action::Add => {
+                s.view = View::Patients;
                 s.mode = Mode::Adding;
                 s.error = None;
             }
@@ -97,7 +128,16 @@ impl Reducible for State {
             Action::Cancel => s.mode = Mode::View,
             Action::Saved(p) => {
                 s.mode = Mode::View;
+                s.tab = Tab::Overview;
                 s.selected = Some(p.id.clone());
+                s.patient = Some(p);
+                s.list_version += 1;
+                s.detail_version += 1;
+            }
+            Action::Changed(p) => {
+                if s.selected.as_ref() != Some(&p.id) {
+                    return self;
+                }
                 s.patient = Some(p);
                 s.list_version += 1;
                 s.detail_version += 1;
@@ -105,6 +145,34 @@ impl Reducible for State {
             Action::Error(e) => s.error = Some(e),
             Action::DismissError => s.error = None,
             Action::Filter(f) => s.filter = f,
+            Action::StatusFilter(f) => s.status_filter = f,
+            Action::View(v) => {
+                s.view = v;
+                s.error = None;
+            }
+            Action::Tab(t) => {
+                s.tab = t;
+                s.focus = Focus::None;
+                s.mode = Mode::View;
+            }
+            Action::Navigate(nav) => {
+                if s.selected.as_ref() != Some(&nav.patient) {
+                    s.patient = None;
+                    s.history = None;
+                }
+                s.view = View::Patients;
+                s.selected = Some(nav.patient);
+                s.tab = nav.tab;
+                s.focus = nav.focus;
+                s.focus_nonce += 1;
+                s.mode = Mode::View;
+                s.error = None;
+            }
+            Action::Signer(name) => s.signer = Rc::new(name),
+            Action::PatientsChanged => {
+                s.list_version += 1;
+                s.detail_version += 1;
+            }
         }
         Rc::new(s)
     }
@@ -157,6 +225,42 @@ pub fn Records(props: &Props) -> Html {
         );
     }
 
+    // A new place starts at its top (the content area keeps its scroll otherwise).
+    use_effect_with(
+        (
+            state.selected.clone(),
+            state.mode,
+            state.tab,
+            state.view,
+            state.focus_nonce,
+        ),
+        |_| {
+            let content = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector(".workspace .content").ok().flatten());
+            if let Some(el) = content {
+                el.set_scroll_top(0);
+            }
+        },
+    );
+
+    let ctx = {
+        let d = dispatch.clone();
+        let navigate = Callback::from(move |nav: Nav| d.dispatch(Action::Navigate(nav)));
+        let d = dispatch.clone();
+        let set_signer = Callback::from(move |name: String| d.dispatch(Action::Signer(name)));
+        let d = dispatch.clone();
+        let patients_changed = Callback::from(move |()| d.dispatch(Action::PatientsChanged));
+        let deps = (Rc::clone(&state.signer), props.on_locked.clone());
+        use_memo(deps, move |(signer, on_locked)| Ctx {
+            on_locked: on_locked.clone(),
+            navigate,
+            signer: Rc::clone(signer),
+            set_signer,
+            patients_changed,
+        })
+    };
+
     let on_lock = {
         let (dispatch, on_status) = (dispatch.clone(), props.on_status.clone());
         let on_locked = props.on_locked.clone();
@@ -179,6 +283,10 @@ pub fn Records(props: &Props) -> Html {
             ))
         })
     };
+    let on_status_filter = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |f: StatusFilter| dispatch.dispatch(Action::StatusFilter(f)))
+    };
     let on_add = {
         let dispatch = dispatch.clone();
         Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::Add))
@@ -199,16 +307,23 @@ pub fn Records(props: &Props) -> Html {
         let dispatch = dispatch.clone();
         Callback::from(move |p: Patient| dispatch.dispatch(Action::Saved(p)))
     };
+    let on_changed = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |p: Patient| dispatch.dispatch(Action::Changed(p)))
+    };
+    let on_tab = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |t: Tab| dispatch.dispatch(Action::Tab(t)))
+    };
     let on_dismiss = {
         let dispatch = dispatch.clone();
         Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::DismissError))
     };
+    let nav = |v: View| {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::View(v)))
+    };
 
-    let count = state.rows.as_ref().and_then(|r| match r.len() {
-        0 => None,
-        1 => Some("1 patient".to_string()),
-        n => Some(format!("{n} patients")),
-    });
     let pane = match (state.mode, &state.patient) {
         (Mode::Adding, _) => html! {
             <PatientForm key="add" editing={None::<Patient>} {on_saved} {on_cancel}
@@ -219,7 +334,9 @@ pub fn Records(props: &Props) -> Html {
                 on_locked={props.on_locked.clone()} />
         },
         (_, Some(p)) => html! {
-            <PatientDetail patient={p.clone()} history={state.history.clone()} {on_edit} />
+            <PatientDetail key={p.id.clone()} patient={p.clone()} history={state.history.clone()}
+                tab={state.tab} focus={state.focus.clone()} focus_nonce={state.focus_nonce}
+                {on_edit} {on_tab} {on_changed} />
         },
         (_, None) if state.selected.is_some() => html! {
             <p class="placeholder muted">{ "Opening record…" }</p>
@@ -227,44 +344,68 @@ pub fn Records(props: &Props) -> Html {
         (_, None) => html! {
             <div class="placeholder">
                 <h2>{ "Your patients" }</h2>
-                <p class="muted">{ "Select a patient on the left to see their details and history, or add a new one." }</p>
+                <p class="muted">{ "Select a patient on the left to see their record, or add a new one." }</p>
             </div>
         },
     };
-
-    html! {
-        <div class="shell">
-            <header class="topbar">
-                <div class="brand"><span class="brand-mark small" aria-hidden="true">{ "H" }</span>{ "Hearth" }</div>
-                <div class="vault-path" id="vault-path" title={props.status.path.clone()}>
-                    <span class="lock-state">{ "Unlocked" }</span>
-                    <code>{ props.status.path.clone() }</code>
-                </div>
-                <button id="lock-button" type="button" class="secondary" onclick={on_lock}>{ "Lock" }</button>
-            </header>
-            <div class="workspace">
+    let error_banner = state.error.as_ref().map(|e| {
+        html! {
+            <div class="banner error" id="error" role="alert">
+                <span>{ e }</span>
+                <button type="button" class="link" onclick={on_dismiss.clone()}>{ "Dismiss" }</button>
+            </div>
+        }
+    });
+    let body = match state.view {
+        View::Calendar => html! {
+            <section class="content calendar-content">
+                { for error_banner }
+                <Calendar />
+            </section>
+        },
+        View::Patients => html! {
+            <>
                 <aside class="sidebar">
                     <div class="sidebar-head">
-                        <input id="search" type="search" placeholder="Search by name" aria-label="Search patients by name"
+                        <input id="search" type="search" placeholder="Filter by name" aria-label="Filter patients by name"
                             value={state.filter.clone()} oninput={on_search} />
                         <button id="add-patient" type="button" class="primary" onclick={on_add}>{ "Add patient" }</button>
                     </div>
                     <div class="list-area">
                         <PatientList rows={state.rows.clone()} filter={state.filter.clone()}
+                            status={state.status_filter} on_status={on_status_filter}
                             selected={state.selected.clone()} {on_select} />
                     </div>
-                    if let Some(c) = count { <p class="list-count muted small">{ c }</p> }
                 </aside>
                 <section class="content">
-                    if let Some(e) = &state.error {
-                        <div class="banner error" id="error" role="alert">
-                            <span>{ e }</span>
-                            <button type="button" class="link" onclick={on_dismiss}>{ "Dismiss" }</button>
-                        </div>
-                    }
+                    { for error_banner }
                     { pane }
                 </section>
+            </>
+        },
+    };
+    let current = |v: View| (state.view == v).then_some("true");
+
+    html! {
+        <ContextProvider<Ctx> context={(*ctx).clone()}>
+            <div class="shell">
+                <header class="topbar">
+                    <div class="brand"><span class="brand-mark small" aria-hidden="true">{ "H" }</span>{ "Hearth" }</div>
+                    <nav class="main-nav" aria-label="Main">
+                        <button id="nav-patients" type="button" class="nav-link" aria-current={current(View::Patients)}
+                            onclick={nav(View::Patients)}>{ "Patients" }</button>
+                        <button id="nav-calendar" type="button" class="nav-link" aria-current={current(View::Calendar)}
+                            onclick={nav(View::Calendar)}>{ "Calendar" }</button>
+                    </nav>
+                    <GlobalSearch />
+                    <div class="vault-path" id="vault-path" title={props.status.path.clone()}>
+                        <span class="lock-state">{ "Unlocked" }</span>
+                        <code>{ props.status.path.clone() }</code>
+                    </div>
+                    <button id="lock-button" type="button" class="secondary" onclick={on_lock}>{ "Lock" }</button>
+                </header>
+                <div class="workspace">{ body }</div>
             </div>
-        </div>
+        </ContextProvider<Ctx>>
     }
 }

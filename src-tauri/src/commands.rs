@@ -1,0 +1,90 @@
+//! The Tauri commands, one module per area. Each is a few lines: arguments in, one call on
+//! [`Hearth`] (obtained from the session, so a locked vault answers "locked") on a blocking
+//! thread, the result or an [`ApiError`] out. Arguments are single words, so their names are
+//! the same on both sides of the bridge.
+
+mod clinical;
+mod files;
+mod patients;
+mod vault;
+
+use std::sync::Arc;
+
+use hearth_api::{ApiError, ErrorKind};
+use hearth_core::{Hearth, Session};
+use tauri::State;
+
+/// What every command returns to the UI.
+pub(crate) type Reply<T> = Result<T, ApiError>;
+
+/// The managed state: one session with one vault file.
+pub(crate) type Shared<'a> = State<'a, Arc<Session>>;
+
+/// Every command, for [`tauri::Builder::invoke_handler`].
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        vault::vault_status,
+        vault::create_vault,
+        vault::unlock,
+        vault::lock,
+        patients::list_patients,
+        patients::get_patient,
+        patients::add_patient,
+        patients::edit_patient,
+        patients::patient_history,
+        patients::restore_patient,
+        clinical::add_appointment,
+        clinical::edit_appointment,
+        clinical::get_appointment,
+        clinical::list_appointments,
+        clinical::calendar,
+        clinical::appointment_history,
+        clinical::add_note,
+        clinical::edit_note,
+        clinical::sign_note,
+        clinical::add_addendum,
+        clinical::get_note,
+        clinical::list_notes,
+        clinical::list_psychotherapy_notes,
+        clinical::note_history,
+        clinical::restore_note,
+        clinical::instrument_form,
+        clinical::add_assessment,
+        clinical::list_assessments,
+        clinical::save_plan,
+        clinical::get_plan,
+        clinical::plan_history,
+        files::attach_file,
+        files::list_attachments,
+        files::export_attachment,
+        files::search,
+    ]
+}
+
+/// Run `f` on a blocking thread and map its error for the UI.
+pub(crate) async fn blocking<T, F>(session: &Shared<'_>, f: F) -> Reply<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Session) -> hearth_core::Result<T> + Send + 'static,
+{
+    let session = Arc::clone(session);
+    tauri::async_runtime::spawn_blocking(move || f(&session))
+        .await
+        .map_err(|e| {
+            tracing::error!("a command's worker thread failed: {e}");
+            ApiError::new(
+                ErrorKind::Internal,
+                format!("the operation stopped unexpectedly ({e}); try again"),
+            )
+        })?
+        .map_err(ApiError::from)
+}
+
+/// Run `f` over the open vault on a blocking thread ("locked" when it is not open).
+pub(crate) async fn with_hearth<T, F>(session: &Shared<'_>, f: F) -> Reply<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Hearth) -> hearth_core::Result<T> + Send + 'static,
+{
+    blocking(session, move |s| f(&s.hearth()?)).await
+}
