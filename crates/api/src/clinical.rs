@@ -368,3 +368,49 @@ pub struct ConsentInfo {
     /// The FHIR R4 Consent JSON.
     pub fhir: String,
 }
+
+/// What verifying the audit log found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditReport {
+    /// Log entries checked.
+    pub entries: u64,
+    /// Records checked.
+    pub records: u64,
+    /// Checkpoints checked.
+    pub checkpoints: u64,
+    /// Problems, in plain words (empty: everything checks out).
+    pub problems: Vec<String>,
+    /// Facts worth knowing that are not problems.
+    pub notes: Vec<String>,
+}
+
+impl AuditReport {
+    /// True when nothing is wrong.
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// A checkpoint just signed over the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointInfo {
+    /// Log size it covers.
+    pub size: u64,
+    /// Merkle root (hex).
+    pub root: String,
+    /// The signed note.
+    pub note: String,
+}
+
+/// A patient export written to disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedFiles {
+    /// Where the signed `.hearth` archive was written.
+    pub archive_path: String,
+    /// Its size in bytes.
+    pub archive_bytes: u64,
+    /// Where the FHIR R4 Bundle JSON was written, if asked for.
+    pub fhir_path: Option<String>,
+    /// Its size in bytes.
+    pub fhir_bytes: Option<u64>,
+}

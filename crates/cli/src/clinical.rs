@@ -800,6 +800,23 @@ pub(crate) fn run(
                 path.display()
             )?;
         }
+        Command::Show { id } => json(out, &h.record_json(&id)?)?,
+        Command::History { id } => print_history(out, as_json, &h.history(&id)?)?,
+        Command::Restore { id, version } => {
+            let changed = h.restore(&id, &version)?;
+            if changed.is_empty() {
+                writeln!(
+                    out,
+                    "nothing to restore: {id} already is as it was at {version}"
+                )?
+            } else {
+                writeln!(
+                    out,
+                    "restored {id} to version {version} ({})",
+                    changed.join(", ")
+                )?
+            }
+        }
         Command::Consent(c) => match c {
             ConsentCmd::Add { patient, file } => {
                 let text = std::fs::read_to_string(&file)

@@ -99,6 +99,23 @@ pub(crate) enum Command {
         #[arg(long)]
         require_final: bool,
     },
+    /// Any record, by id, as JSON (kind, id, times and value).
+    Show {
+        /// Record id.
+        id: String,
+    },
+    /// Any record's change history.
+    History {
+        /// Record id.
+        id: String,
+    },
+    /// Restore any record to an earlier version (a hash from `history`), as a new change.
+    Restore {
+        /// Record id.
+        id: String,
+        /// Version hash.
+        version: String,
+    },
     /// Patients' consent contracts.
     #[command(subcommand)]
     Consent(clinical::ConsentCmd),

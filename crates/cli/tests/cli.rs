@@ -124,6 +124,29 @@ fn a_day_with_the_cli() {
         .map(|h| h["summary"].as_str().unwrap())
         .collect();
     assert_eq!(summaries, vec!["created", "edited pronouns"]);
+    // Any record kind shows as JSON through one command.
+    let any = env.json(&["show", id]);
+    assert_eq!(
+        (any["kind"].as_str(), any["value"]["pronouns"].as_str()),
+        (Some("patient"), Some("they/them"))
+    );
+    let appt = env.json(&[
+        "appointment",
+        "add",
+        "--patient",
+        id,
+        "--start",
+        "2026-03-02T10:00",
+        "--code",
+        "90834",
+    ]);
+    let aid = appt["info"]["id"].as_str().unwrap();
+    assert_eq!(env.json(&["show", aid])["value"]["service_code"], "90834");
+    env.ok(&["appointment", "edit", aid, "--duration", "90"]);
+    let hist = env.json(&["history", aid]);
+    let first = hist[0]["hash"].as_str().unwrap();
+    assert!(env.ok(&["restore", aid, first]).contains("restored"));
+    assert_eq!(env.json(&["show", aid])["value"]["duration_min"], 50);
     assert_ne!(b["id"], a["id"]);
 
     // Plaintext canary: nothing the vault wrote holds a marker.

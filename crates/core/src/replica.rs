@@ -155,6 +155,21 @@ impl Hearth {
         Ok(self.vault().get(&parse_id(id)?)?.kind)
     }
 
+    /// Any record as JSON (its kind, id, times and value), e.g. for `hearth show`. Reading it is
+    /// asked of consent and logged like any view.
+    pub fn record_json(&self, id: &str) -> Result<serde_json::Value> {
+        let kind = self.kind_of(id)?;
+        let value = with_kind!(kind.as_str(), T => {
+            let p = self.read_record::<T>(id)?;
+            let patient = p.value.patient_id().unwrap_or(id).to_string();
+            let author = kind == "psychotherapy-note" && self.is_author::<T>(id)?;
+            self.enforce_read::<T>(&patient, id, author)?;
+            serde_json::to_value(&p).map_err(|e| CoreError::Internal(e.to_string()))
+        })?;
+        self.log_access(id, hearth_ledger::AccessAction::View, "treatment")?;
+        Ok(value)
+    }
+
     /// Any record's change history, oldest first.
     pub fn history(&self, id: &str) -> Result<Vec<hearth_api::HistoryEntry>> {
         let kind = self.kind_of(id)?;
