@@ -336,7 +336,7 @@ pub struct TimelineEvent {
 }
 
 /// This device's audit log at a glance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogStatus {
     /// Entries in the log.
     pub size: u64,
@@ -348,6 +348,15 @@ pub struct LogStatus {
     pub last_checkpoint_root: Option<String>,
     /// The log's verifier key, for witnesses.
     pub verifier: String,
+    /// Witness cosignatures on the newest checkpoint.
+    #[serde(default)]
+    pub cosignatures: u64,
+    /// Share of the clinic's witness stake that cosigned it, 0–1 (0 with no witnesses).
+    #[serde(default)]
+    pub stake_fraction: f64,
+    /// More than two thirds of the stake cosigned the newest checkpoint.
+    #[serde(default)]
+    pub final_: bool,
 }
 
 /// One version of a consent contract.

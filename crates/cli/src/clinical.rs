@@ -911,6 +911,17 @@ pub(crate) fn run(
                     {
                         writeln!(out, "last checkpoint: size {size}, root {root}")?;
                     }
+                    writeln!(
+                        out,
+                        "witnessing: {} cosignature(s), {:.0}% of the stake, {}",
+                        st.cosignatures,
+                        st.stake_fraction * 100.0,
+                        if st.final_ {
+                            "final"
+                        } else {
+                            "not final (witnesses join with clinic sync)"
+                        }
+                    )?;
                     writeln!(out, "verifier key: {}", st.verifier)?;
                 }
             }

@@ -376,12 +376,30 @@ impl Hearth {
         let log = self.stored_log(&mut vault)?;
         let checkpoints = vault.checkpoints()?.len() as u64;
         let last = log.last_checkpoint().map(|c| c.checkpoint().clone());
+        // Witness stake comes from the clinic's registrar log once devices join a clinic (sync);
+        // until then the table is empty and nothing is final.
+        let stake = StakeTable::new();
+        let (cosignatures, tally) = match log.last_checkpoint() {
+            Some(cp) => {
+                let cos = cp.cosignatures();
+                let t = hearth_ledger::tally(cp.checkpoint(), &cos, &stake);
+                (cos.len() as u64, Some(t))
+            }
+            None => (0, None),
+        };
+        let stake_fraction = tally
+            .as_ref()
+            .filter(|t| t.total > 0)
+            .map_or(0.0, |t| t.cosigned as f64 / t.total as f64);
         Ok(hearth_api::LogStatus {
             size: log.size(),
             checkpoints,
             last_checkpoint_size: last.as_ref().map(|c| c.size()),
             last_checkpoint_root: last.as_ref().map(|c| c.root().to_hex()),
             verifier: log.verifier().to_string(),
+            cosignatures,
+            stake_fraction,
+            final_: tally.is_some_and(|t| t.is_final()),
         })
     }
 
