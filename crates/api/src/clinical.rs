@@ -107,6 +107,41 @@ pub enum NoteTemplate {
     Free,
 }
 
+impl NoteTemplate {
+    /// Every template, in the order a picker shows them.
+    pub const ALL: [NoteTemplate; 4] = [
+        NoteTemplate::Soap,
+        NoteTemplate::Dap,
+        NoteTemplate::Birp,
+        NoteTemplate::Free,
+    ];
+
+    /// The sections as (key, title), in order (the same as the records' templates; a core test
+    /// checks they agree).
+    pub fn sections(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            NoteTemplate::Soap => &[
+                ("subjective", "Subjective"),
+                ("objective", "Objective"),
+                ("assessment", "Assessment"),
+                ("plan", "Plan"),
+            ],
+            NoteTemplate::Dap => &[
+                ("data", "Data"),
+                ("assessment", "Assessment"),
+                ("plan", "Plan"),
+            ],
+            NoteTemplate::Birp => &[
+                ("behavior", "Behavior"),
+                ("intervention", "Intervention"),
+                ("response", "Response"),
+                ("plan", "Plan"),
+            ],
+            NoteTemplate::Free => &[("note", "Note")],
+        }
+    }
+}
+
 /// A section of a note.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Section {

@@ -393,3 +393,12 @@ fn instrument_forms_carry_items_scale_and_bands() {
     assert_eq!(ranges, vec![(0, 4), (5, 9), (10, 14), (15, 21)]);
     assert_eq!(gad.reliable_change_points, 4);
 }
+
+#[test]
+fn the_ipc_templates_match_the_records_templates() {
+    for t in NoteTemplate::ALL {
+        let r: hearth_records::NoteTemplate =
+            serde_json::from_value(serde_json::to_value(t).unwrap()).unwrap();
+        assert_eq!(t.sections(), r.sections(), "{t:?}");
+    }
+}
