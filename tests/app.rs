@@ -445,3 +445,90 @@ fn a_day_in_the_app() -> Result<()> {
         app.quit().await
     })
 }
+
+/// Consent gates export: refused with the deciding reason until a paper consent is recorded,
+/// then the archive is written; the Access log shows the creation, the view and the export;
+/// the Audit view signs a checkpoint and verifies the log.
+#[test]
+fn consent_export_and_access_log() -> Result<()> {
+    run(async {
+        let vault = TempVault::new()?;
+        let app = App::start(vault.path(), &[]).await?;
+        app.create_vault(PASSPHRASE).await?;
+        app.add_patient(&ADA).await?;
+        // Opening the record logs a view.
+        app.select_patient("Ada Lovelace").await?;
+
+        // No consent yet: the export is refused, with the reason.
+        let archive = vault.dir().join("ada.hearth");
+        let fhir = vault.dir().join("ada.json");
+        app.open_tab("export").await?;
+        app.fill("#export-archive-path", &archive.display().to_string())
+            .await?;
+        app.fill("#export-fhir-path", &fhir.display().to_string())
+            .await?;
+        app.click("#export-button").await?;
+        app.wait_for_text("#export-error", "no provision permits export")
+            .await?;
+        ensure!(!archive.exists(), "an archive was written without consent");
+
+        // Record the pre-filled paper consent: it is listed with its summary.
+        app.open_tab("consent").await?;
+        app.wait_for("#no-consents").await?;
+        app.click("#record-consent").await?;
+        let template = app.wait_for("#consent-fhir").await?;
+        app.wait_until("the consent template", Duration::from_secs(30), || {
+            let template = template.clone();
+            async move {
+                let v = template.prop("value").await.ok()??;
+                v.contains("Consent").then_some(())
+            }
+        })
+        .await?;
+        app.click("#save-consent").await?;
+        app.wait_for(".consent-row[data-status='active']").await?;
+        let summary = app
+            .wait_for(".consent-row .consent-summary")
+            .await?
+            .text()
+            .await?;
+        ensure!(!summary.trim().is_empty(), "no summary shown");
+        // The checker agrees: export of session notes for treatment is now permitted.
+        app.select_option("#check-action", "export").await?;
+        app.wait_for_text("#check-result[data-permit='true']", "Permitted")
+            .await?;
+
+        // Now the export goes through and the files are on disk.
+        app.open_tab("export").await?;
+        app.fill("#export-archive-path", &archive.display().to_string())
+            .await?;
+        app.fill("#export-fhir-path", &fhir.display().to_string())
+            .await?;
+        app.click("#export-button").await?;
+        app.wait_for_text("#export-result", "hearth verify").await?;
+        ensure!(
+            std::fs::metadata(&archive)?.len() > 0,
+            "the archive is empty"
+        );
+        ensure!(fhir.is_file(), "the FHIR JSON was not written");
+
+        // The access log: created, viewed, exported.
+        app.open_tab("access").await?;
+        for action in ["created", "viewed", "exported"] {
+            app.wait_for(&format!(".timeline-event[data-action='{action}']"))
+                .await?;
+        }
+        app.wait_for_text(".timeline-event", "this device").await?;
+
+        // The audit view: sign a checkpoint, verify.
+        app.click("#nav-audit").await?;
+        app.wait_for("#log-status").await?;
+        app.click("#sign-checkpoint").await?;
+        app.wait_for_text("#checkpoint-notice", "Signed a checkpoint")
+            .await?;
+        app.click("#verify-log").await?;
+        app.wait_for_text("#audit-ok", "Everything checks out")
+            .await?;
+        app.quit().await
+    })
+}

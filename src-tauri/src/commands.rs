@@ -3,7 +3,9 @@
 //! thread, the result or an [`ApiError`] out. Arguments are single words, so their names are
 //! the same on both sides of the bridge.
 
+mod audit;
 mod clinical;
+mod consent;
 mod files;
 mod patients;
 mod vault;
@@ -58,6 +60,16 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         files::list_attachments,
         files::export_attachment,
         files::search,
+        audit::patient_timeline,
+        audit::log_status,
+        audit::checkpoint,
+        audit::verify_log,
+        consent::consents,
+        consent::consent_template,
+        consent::record_paper_consent,
+        consent::revoke_consent,
+        consent::consent_check,
+        consent::export_patient,
     ]
 }
 

@@ -5,9 +5,10 @@
 //! into an [`ApiError`] of kind [`ErrorKind::Internal`] with a message saying what happened.
 
 use hearth_api::{
-    ApiError, Appointment, Assessment, Attachment, ErrorKind, HistoryEntry, Instrument,
-    InstrumentForm, NewPatient, Note, Occurrence, Patient, PatientPatch, PatientRow, Scored,
-    SearchHit, Stored, TreatmentPlan, VaultStatus,
+    ApiError, Appointment, Assessment, Attachment, AuditReport, CheckpointInfo, ConsentInfo,
+    ErrorKind, ExportedFiles, HistoryEntry, Instrument, InstrumentForm, LogStatus, NewPatient,
+    Note, Occurrence, Patient, PatientPatch, PatientRow, Scored, SearchHit, Stored, TimelineEvent,
+    TreatmentPlan, VaultStatus,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -386,4 +387,111 @@ pub async fn export_attachment(id: &str, path: &str) -> Reply<u64> {
 /// Full-text search across the vault.
 pub async fn search(query: &str, limit: usize) -> Reply<Vec<SearchHit>> {
     invoke("search", &Query { query, limit }).await
+}
+
+// ---- audit log ----
+
+/// Who changed and who looked at a patient's records, oldest first.
+pub async fn patient_timeline(patient: &str) -> Reply<Vec<TimelineEvent>> {
+    invoke("patient_timeline", &ForPatient { patient }).await
+}
+
+/// The audit log's size, newest checkpoint and verifier key.
+pub async fn log_status() -> Reply<LogStatus> {
+    invoke("log_status", &NoArgs {}).await
+}
+
+/// Sign a checkpoint over the whole audit log.
+pub async fn checkpoint() -> Reply<CheckpointInfo> {
+    invoke("checkpoint", &NoArgs {}).await
+}
+
+/// Check the audit log against the vault and its checkpoints.
+pub async fn verify_log() -> Reply<AuditReport> {
+    invoke("verify_log", &NoArgs {}).await
+}
+
+// ---- consent and export ----
+
+#[derive(Serialize)]
+struct PaperConsent<'a> {
+    patient: &'a str,
+    fhir: &'a str,
+}
+
+#[derive(Serialize)]
+struct Revoke<'a> {
+    patient: &'a str,
+    contract: &'a str,
+}
+
+#[derive(Serialize)]
+struct Check<'a> {
+    patient: &'a str,
+    action: &'a str,
+    category: &'a str,
+    purpose: &'a str,
+}
+
+#[derive(Serialize)]
+struct ExportPatient<'a> {
+    patient: &'a str,
+    purpose: &'a str,
+    psychotherapy: bool,
+    path: &'a str,
+    fhir: &'a str,
+}
+
+/// A patient's consent contracts, every version, oldest first.
+pub async fn consents(patient: &str) -> Reply<Vec<ConsentInfo>> {
+    invoke("consents", &ForPatient { patient }).await
+}
+
+/// A starting point for a paper consent, as FHIR R4 Consent JSON.
+pub async fn consent_template(patient: &str) -> Reply<String> {
+    invoke("consent_template", &ForPatient { patient }).await
+}
+
+/// Record a consent signed on paper (FHIR R4 Consent JSON).
+pub async fn record_paper_consent(patient: &str, fhir: &str) -> Reply<ConsentInfo> {
+    invoke("record_paper_consent", &PaperConsent { patient, fhir }).await
+}
+
+/// Revoke a contract.
+pub async fn revoke_consent(patient: &str, contract: &str) -> Reply<ConsentInfo> {
+    invoke("revoke_consent", &Revoke { patient, contract }).await
+}
+
+/// Whether `action` on `category` records for `purpose` is permitted, and why.
+pub async fn consent_check(
+    patient: &str,
+    action: &str,
+    category: &str,
+    purpose: &str,
+) -> Reply<(bool, String)> {
+    let args = Check {
+        patient,
+        action,
+        category,
+        purpose,
+    };
+    invoke("consent_check", &args).await
+}
+
+/// Export a patient: the `.hearth` archive to `path`, the FHIR JSON to `fhir` when not empty.
+pub async fn export_patient(
+    patient: &str,
+    purpose: &str,
+    psychotherapy: bool,
+    path: &str,
+    fhir: &str,
+) -> Reply<ExportedFiles> {
+    let args = ExportPatient {
+        patient,
+        purpose,
+        psychotherapy,
+        path,
+        fhir,
+    };
+    invoke("export_patient", &args).await
 }

@@ -3,13 +3,16 @@
 //!
 //! Screens: [`records`] (header, patient list, the patient's record) with one module per tab
 //! ([`detail`] for Overview and History, [`appointments`], [`notes`], [`measures`] with
-//! [`chart`], [`plan`], [`files`]), [`calendar`] (the week), [`search`] (the header's search);
+//! [`chart`], [`plan`], [`files`], [`consent`] for Consent and Export, [`audit`] for the Access
+//! log and the Clinic / Audit view), [`calendar`] (the week), [`search`] (the header's search);
 //! [`ctx`] is what they share, [`dates`] the date arithmetic.
 
 mod appointment;
 mod appointments;
+mod audit;
 mod calendar;
 mod chart;
+mod consent;
 mod ctx;
 mod dates;
 mod detail;

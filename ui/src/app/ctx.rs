@@ -28,11 +28,17 @@ pub enum Tab {
     Files,
     /// The patient record's change history.
     History,
+    /// Consent contracts and the "can this be done?" checker.
+    Consent,
+    /// Export to a signed archive and FHIR.
+    Export,
+    /// Who changed and who looked at the patient's records (the audit log).
+    AccessLog,
 }
 
 impl Tab {
     /// Every tab, in order.
-    pub const ALL: [Tab; 8] = [
+    pub const ALL: [Tab; 11] = [
         Tab::Overview,
         Tab::Appointments,
         Tab::Notes,
@@ -41,6 +47,9 @@ impl Tab {
         Tab::Plan,
         Tab::Files,
         Tab::History,
+        Tab::Consent,
+        Tab::Export,
+        Tab::AccessLog,
     ];
 
     /// Its label.
@@ -54,6 +63,9 @@ impl Tab {
             Tab::Plan => "Treatment plan",
             Tab::Files => "Files",
             Tab::History => "History",
+            Tab::Consent => "Consent",
+            Tab::Export => "Export",
+            Tab::AccessLog => "Access log",
         }
     }
 
@@ -68,6 +80,9 @@ impl Tab {
             Tab::Plan => "tab-plan",
             Tab::Files => "tab-files",
             Tab::History => "tab-history",
+            Tab::Consent => "tab-consent",
+            Tab::Export => "tab-export",
+            Tab::AccessLog => "tab-access",
         }
     }
 }
@@ -119,7 +134,8 @@ pub struct Ctx {
 
 impl Ctx {
     /// The value of a reply, or `None` after reporting the error: a locked vault goes back to
-    /// the unlock screen, anything else is put in `error` (the core's own words).
+    /// the unlock screen, anything else is put in `error` (the core's own words; a consent
+    /// refusal says so, with the deciding reason).
     pub fn take<T>(&self, reply: Reply<T>, error: &UseStateHandle<Option<String>>) -> Option<T> {
         match reply {
             Ok(v) => Some(v),
@@ -128,10 +144,21 @@ impl Ctx {
                 None
             }
             Err(e) => {
-                error.set(Some(e.message));
+                error.set(Some(error_text(&e)));
                 None
             }
         }
+    }
+}
+
+/// An error for people: the core's words, and for a consent refusal a clear lead-in before
+/// the deciding reason.
+pub fn error_text(e: &hearth_api::ApiError) -> String {
+    if e.kind == ErrorKind::Denied {
+        let reason = e.message.trim_start_matches("not allowed: ");
+        format!("Not permitted by the patient's consent — {reason}")
+    } else {
+        e.message.clone()
     }
 }
 

@@ -5,6 +5,8 @@ use hearth_api::{Diagnosis, HistoryEntry, Patient, PatientPatch, PatientStatus};
 use yew::prelude::*;
 
 use super::appointments::AppointmentsTab;
+use super::audit::AccessLogTab;
+use super::consent::{ConsentTab, ExportTab};
 use super::ctx::{setter, use_ctx, Focus, Tab};
 use super::dates::local_time;
 use super::files::FilesTab;
@@ -111,6 +113,9 @@ pub fn PatientDetail(props: &Props) -> Html {
         Tab::Files => {
             html! { <FilesTab patient={id} focus={props.focus.clone()} focus_nonce={props.focus_nonce} /> }
         }
+        Tab::Consent => html! { <ConsentTab patient={id} /> },
+        Tab::Export => html! { <ExportTab patient={id} /> },
+        Tab::AccessLog => html! { <AccessLogTab patient={id} /> },
         Tab::History => html! {
             <HistoryTab patient={p.id.clone()} history={props.history.clone()} on_changed={props.on_changed.clone()} />
         },

@@ -1,5 +1,6 @@
-//! The main screen while the vault is open: the header (Patients / Calendar, search, Lock),
-//! and either the patient list with the selected patient's record, or the calendar.
+//! The main screen while the vault is open: the header (Patients / Calendar / Clinic / Audit,
+//! search, Lock), and either the patient list with the selected patient's record, the
+//! calendar, or the audit view.
 //!
 //! All patient data lives in this component's state and its children's, so it is dropped when
 //! the vault locks and the root swaps this screen for the unlock screen.
@@ -10,6 +11,7 @@ use hearth_api::{ApiError, ErrorKind, HistoryEntry, Patient, PatientRow, VaultSt
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::audit::AuditView;
 use super::calendar::Calendar;
 use super::ctx::{Ctx, Focus, Nav, Tab};
 use super::detail::PatientDetail;
@@ -44,6 +46,7 @@ enum View {
     #[default]
     Patients,
     Calendar,
+    Audit,
 }
 
 #[derive(Clone, PartialEq, Default)]
@@ -183,7 +186,7 @@ fn report(e: ApiError, state: &UseReducerDispatcher<State>, on_locked: &Callback
     if e.kind == ErrorKind::Locked {
         on_locked.emit(());
     } else {
-        state.dispatch(Action::Error(e.message));
+        state.dispatch(Action::Error(super::ctx::error_text(&e)));
     }
 }
 
@@ -363,6 +366,12 @@ pub fn Records(props: &Props) -> Html {
                 <Calendar />
             </section>
         },
+        View::Audit => html! {
+            <section class="content audit-content">
+                { for error_banner }
+                <AuditView />
+            </section>
+        },
         View::Patients => html! {
             <>
                 <aside class="sidebar">
@@ -396,6 +405,8 @@ pub fn Records(props: &Props) -> Html {
                             onclick={nav(View::Patients)}>{ "Patients" }</button>
                         <button id="nav-calendar" type="button" class="nav-link" aria-current={current(View::Calendar)}
                             onclick={nav(View::Calendar)}>{ "Calendar" }</button>
+                        <button id="nav-audit" type="button" class="nav-link" aria-current={current(View::Audit)}
+                            onclick={nav(View::Audit)}>{ "Clinic / Audit" }</button>
                     </nav>
                     <GlobalSearch />
                     <div class="vault-path" id="vault-path" title={props.status.path.clone()}>

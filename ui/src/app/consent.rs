@@ -1,0 +1,437 @@
+//! The Consent tab (the patient's contracts in plain words, recording a paper consent,
+//! revoking, and a "Can this be done?" checker) and the Export tab (a signed `.hearth`
+//! archive and FHIR JSON, which the patient's consent must permit).
+
+use hearth_api::ConsentInfo;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use super::ctx::{human_size, on_value, setter, use_ctx};
+use crate::api;
+
+/// Actions a contract can permit, as (code, label).
+const ACTIONS: [(&str, &str); 5] = [
+    ("read", "Read"),
+    ("write", "Write"),
+    ("share", "Share"),
+    ("export", "Export"),
+    ("analyse", "Analyse"),
+];
+
+/// Record categories, as (code, label).
+const CATEGORIES: [(&str, &str); 7] = [
+    ("demographics", "Demographics"),
+    ("appointments", "Appointments"),
+    ("progress-notes", "Session notes"),
+    ("psychotherapy-notes", "Psychotherapy notes"),
+    ("assessments", "Assessments"),
+    ("treatment-plan", "Treatment plan"),
+    ("attachments", "Attachments"),
+];
+
+/// Purposes of use, as (code, label).
+const PURPOSES: [(&str, &str); 6] = [
+    ("treatment", "Treatment"),
+    ("payment", "Payment"),
+    ("operations", "Clinic operations"),
+    ("research", "Research"),
+    ("ai-analysis", "AI analysis"),
+    ("emergency", "Emergency"),
+];
+
+/// A `<select>` over `(code, label)` options with `current` chosen.
+fn select(
+    id: &'static str,
+    label: &'static str,
+    options: &[(&str, &str)],
+    current: &str,
+    on: Callback<String>,
+) -> Html {
+    html! {
+        <label class="check-field">
+            <span class="small muted">{ label }</span>
+            <select id={id} aria-label={label} onchange={on_value(on)}>
+                { for options.iter().map(|(code, text)| html! {
+                    <option value={code.to_string()} selected={*code == current}>{ *text }</option>
+                }) }
+            </select>
+        </label>
+    }
+}
+
+/// Inputs of [`ConsentTab`] and [`ExportTab`].
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    /// The patient's record id.
+    pub patient: String,
+}
+
+/// The newest version of each contract, in the order the contracts first appear.
+fn heads(all: &[ConsentInfo]) -> Vec<(ConsentInfo, usize)> {
+    let mut out: Vec<(ConsentInfo, usize)> = Vec::new();
+    for c in all {
+        match out.iter_mut().find(|(h, _)| h.contract_id == c.contract_id) {
+            Some((h, n)) => {
+                if c.version >= h.version {
+                    *h = c.clone();
+                }
+                *n += 1;
+            }
+            None => out.push((c.clone(), 1)),
+        }
+    }
+    out
+}
+
+/// The patient's contracts, recording and revoking them, and the checker.
+#[component]
+pub fn ConsentTab(props: &Props) -> Html {
+    let ctx = use_ctx();
+    let list = use_state(|| None::<Vec<ConsentInfo>>);
+    let version = use_state(|| 0u32);
+    let draft = use_state(|| None::<String>);
+    let error = use_state(|| None::<String>);
+    let notice = use_state(|| None::<String>);
+    let busy = use_state(|| false);
+    let action = use_state(|| "read".to_string());
+    let category = use_state(|| "progress-notes".to_string());
+    let purpose = use_state(|| "treatment".to_string());
+    let verdict = use_state(|| None::<(bool, String)>);
+    let check_error = use_state(|| None::<String>);
+
+    {
+        let (ctx, list, error) = (ctx.clone(), list.clone(), error.clone());
+        use_effect_with((props.patient.clone(), *version), move |(patient, _)| {
+            let patient = patient.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let r = api::consents(&patient).await;
+                if let Some(v) = ctx.take(r, &error) {
+                    list.set(Some(v));
+                }
+            });
+        });
+    }
+    {
+        let (ctx, verdict, check_error) = (ctx.clone(), verdict.clone(), check_error.clone());
+        let deps = (
+            props.patient.clone(),
+            (*action).clone(),
+            (*category).clone(),
+            (*purpose).clone(),
+            *version,
+        );
+        use_effect_with(deps, move |(patient, action, category, purpose, _)| {
+            let (patient, action, category, purpose) = (
+                patient.clone(),
+                action.clone(),
+                category.clone(),
+                purpose.clone(),
+            );
+            wasm_bindgen_futures::spawn_local(async move {
+                let r = api::consent_check(&patient, &action, &category, &purpose).await;
+                if let Some(v) = ctx.take(r, &check_error) {
+                    check_error.set(None);
+                    verdict.set(Some(v));
+                }
+            });
+        });
+    }
+
+    let on_new = {
+        let (ctx, error, draft, notice) =
+            (ctx.clone(), error.clone(), draft.clone(), notice.clone());
+        let patient = props.patient.clone();
+        Callback::from(move |_: MouseEvent| {
+            let (ctx, error, draft, notice, patient) = (
+                ctx.clone(),
+                error.clone(),
+                draft.clone(),
+                notice.clone(),
+                patient.clone(),
+            );
+            wasm_bindgen_futures::spawn_local(async move {
+                let r = api::consent_template(&patient).await;
+                if let Some(t) = ctx.take(r, &error) {
+                    error.set(None);
+                    notice.set(None);
+                    draft.set(Some(t));
+                }
+            });
+        })
+    };
+    let on_draft = {
+        let draft = draft.clone();
+        super::ctx::on_input(Callback::from(move |v: String| draft.set(Some(v))))
+    };
+    let on_cancel = {
+        let draft = draft.clone();
+        Callback::from(move |_: MouseEvent| draft.set(None))
+    };
+    let on_record = {
+        let (ctx, error, draft, notice, busy, version) = (
+            ctx.clone(),
+            error.clone(),
+            draft.clone(),
+            notice.clone(),
+            busy.clone(),
+            version.clone(),
+        );
+        let patient = props.patient.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let Some(fhir) = (*draft).clone() else {
+                return;
+            };
+            let (ctx, error, draft, notice, busy, version, patient) = (
+                ctx.clone(),
+                error.clone(),
+                draft.clone(),
+                notice.clone(),
+                busy.clone(),
+                version.clone(),
+                patient.clone(),
+            );
+            busy.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                let r = api::record_paper_consent(&patient, &fhir).await;
+                busy.set(false);
+                if let Some(c) = ctx.take(r, &error) {
+                    error.set(None);
+                    draft.set(None);
+                    notice.set(Some(format!(
+                        "Recorded consent {} (version {}).",
+                        c.contract_id, c.version
+                    )));
+                    version.set(*version + 1);
+                }
+            });
+        })
+    };
+
+    let rows = match &*list {
+        None => html! { <p class="muted">{ "Loading consents…" }</p> },
+        Some(v) if v.is_empty() => html! {
+            <p class="muted" id="no-consents">{ "No consent recorded. Without one, only the treating clinician's own treatment access is allowed: nothing can be exported or shared." }</p>
+        },
+        Some(v) => html! {
+            <ul class="consents" id="consents">
+                { for heads(v).into_iter().map(|(c, versions)| {
+                    let on_revoke = {
+                        let (ctx, error, notice, version) = (ctx.clone(), error.clone(), notice.clone(), version.clone());
+                        let (patient, contract) = (props.patient.clone(), c.contract_id.clone());
+                        Callback::from(move |_: MouseEvent| {
+                            let (ctx, error, notice, version, patient, contract) = (ctx.clone(), error.clone(),
+                                notice.clone(), version.clone(), patient.clone(), contract.clone());
+                            wasm_bindgen_futures::spawn_local(async move {
+                                let r = api::revoke_consent(&patient, &contract).await;
+                                if let Some(c) = ctx.take(r, &error) {
+                                    error.set(None);
+                                    notice.set(Some(format!("Revoked consent {} (now version {}).", c.contract_id, c.version)));
+                                    version.set(*version + 1);
+                                }
+                            });
+                        })
+                    };
+                    let label = match c.status.as_str() {
+                        "active" => "Active",
+                        "inactive" => "Revoked",
+                        "draft" => "Draft",
+                        other => other,
+                    }.to_string();
+                    html! {
+                        <li class="consent-row panel" key={c.contract_id.clone()} data-id={c.contract_id.clone()}
+                            data-status={c.status.clone()}>
+                            <div class="panel-head">
+                                <div>
+                                    <h4 class="panel-title">{ &c.contract_id }
+                                        <span class={classes!("status-badge", "consent-status", c.status.clone())}>{ label }</span>
+                                    </h4>
+                                    <p class="muted small">
+                                        { format!("Version {} · {}{}", c.version, c.date,
+                                            if c.attested { " · recorded from paper" } else { "" }) }
+                                        if versions > 1 { { format!(" · {versions} versions") } }
+                                    </p>
+                                </div>
+                                if c.status == "active" {
+                                    <button type="button" class="secondary small revoke-consent" onclick={on_revoke}>{ "Revoke" }</button>
+                                }
+                            </div>
+                            <p class="consent-summary">{ &c.summary }</p>
+                            <details class="small">
+                                <summary>{ "FHIR Consent" }</summary>
+                                <pre class="fhir">{ &c.fhir }</pre>
+                            </details>
+                        </li>
+                    }
+                }) }
+            </ul>
+        },
+    };
+
+    let set = |s: &UseStateHandle<String>| {
+        let s = s.clone();
+        Callback::from(move |v: String| s.set(v))
+    };
+    let verdict_view = match (&*verdict, &*check_error) {
+        (_, Some(e)) => html! { <p class="error" role="alert">{ e }</p> },
+        (Some((true, why)), None) => html! {
+            <p id="check-result" class="check-result permitted" data-permit="true">
+                <strong>{ "Permitted" }</strong>{ " — " }{ why }
+            </p>
+        },
+        (Some((false, why)), None) => html! {
+            <p id="check-result" class="check-result denied" data-permit="false">
+                <strong>{ "Denied" }</strong>{ " — " }{ why }
+            </p>
+        },
+        (None, None) => html! {},
+    };
+
+    html! {
+        <div class="consent" id="consent-tab">
+            <div class="panel-head">
+                <div>
+                    <h3 class="panel-title">{ "Consent" }</h3>
+                    <p class="muted small">{ "What the patient allows, in plain words. Every read and export asks these contracts first." }</p>
+                </div>
+                if draft.is_none() {
+                    <button id="record-consent" type="button" class="primary" onclick={on_new}>{ "Record paper consent" }</button>
+                }
+            </div>
+            if let Some(d) = &*draft {
+                <form class="panel" id="consent-form" onsubmit={on_record} novalidate=true>
+                    <h4>{ "Record a consent signed on paper" }</h4>
+                    <p class="muted small">{ "A FHIR R4 Consent: this starting point lets clinicians read, write and export the chart (not psychotherapy notes) for treatment. Edit it to match the signed form, then record it; this device attests it." }</p>
+                    <textarea id="consent-fhir" class="code-area" rows="16" aria-label="FHIR Consent JSON"
+                        value={d.clone()} oninput={on_draft} disabled={*busy} />
+                    <div class="panel-actions">
+                        <button id="save-consent" type="submit" class="primary" disabled={*busy}>
+                            { if *busy { "Recording…" } else { "Record consent" } }
+                        </button>
+                        <button type="button" class="secondary" onclick={on_cancel}>{ "Cancel" }</button>
+                    </div>
+                </form>
+            }
+            if let Some(e) = &*error { <p class="error" role="alert" id="consent-error">{ e }</p> }
+            if let Some(n) = &*notice { <p class="saved-note small" id="consent-notice" role="status">{ n }</p> }
+            { rows }
+            <section class="panel" id="consent-checker">
+                <h4>{ "Can this be done?" }</h4>
+                <div class="inline-form check-form">
+                    { select("check-action", "Action", &ACTIONS, &action, set(&action)) }
+                    { select("check-category", "Records", &CATEGORIES, &category, set(&category)) }
+                    { select("check-purpose", "Purpose", &PURPOSES, &purpose, set(&purpose)) }
+                </div>
+                { verdict_view }
+            </section>
+        </div>
+    }
+}
+
+/// Export the patient: purpose, psychotherapy notes or not, where to write the files.
+#[component]
+pub fn ExportTab(props: &Props) -> Html {
+    let ctx = use_ctx();
+    let purpose = use_state(|| "treatment".to_string());
+    let psychotherapy = use_state(|| false);
+    let path = use_state(String::new);
+    let fhir = use_state(String::new);
+    let error = use_state(|| None::<String>);
+    let done = use_state(|| None::<hearth_api::ExportedFiles>);
+    let busy = use_state(|| false);
+
+    let on_purpose = {
+        let purpose = purpose.clone();
+        Callback::from(move |v: String| purpose.set(v))
+    };
+    let on_psychotherapy = {
+        let psychotherapy = psychotherapy.clone();
+        Callback::from(move |e: Event| {
+            psychotherapy.set(e.target_unchecked_into::<HtmlInputElement>().checked());
+        })
+    };
+    let on_export = {
+        let (ctx, error, done, busy) = (ctx.clone(), error.clone(), done.clone(), busy.clone());
+        let (purpose, psychotherapy, path, fhir) = (
+            purpose.clone(),
+            psychotherapy.clone(),
+            path.clone(),
+            fhir.clone(),
+        );
+        let patient = props.patient.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if path.trim().is_empty() {
+                error.set(Some(
+                    "archive path: type where to save the .hearth file, e.g. /home/you/Desktop/patient.hearth".into(),
+                ));
+                return;
+            }
+            let (ctx, error, done, busy, patient) = (
+                ctx.clone(),
+                error.clone(),
+                done.clone(),
+                busy.clone(),
+                patient.clone(),
+            );
+            let (purpose, psychotherapy, path, fhir) = (
+                (*purpose).clone(),
+                *psychotherapy,
+                (*path).clone(),
+                (*fhir).clone(),
+            );
+            busy.set(true);
+            done.set(None);
+            wasm_bindgen_futures::spawn_local(async move {
+                let r = api::export_patient(&patient, &purpose, psychotherapy, &path, &fhir).await;
+                busy.set(false);
+                if let Some(x) = ctx.take(r, &error) {
+                    error.set(None);
+                    done.set(Some(x));
+                }
+            });
+        })
+    };
+
+    let result = done.as_ref().map(|x| {
+        html! {
+            <div class="saved-note" id="export-result" role="status">
+                <p>{ format!("Exported {} ({}) to {}", "the signed archive", human_size(x.archive_bytes), x.archive_path) }
+                    if let (Some(p), Some(n)) = (&x.fhir_path, x.fhir_bytes) {
+                        { format!(", and the FHIR bundle ({}) to {p}", human_size(n)) }
+                    }
+                    { " — anyone can check it with " }<code>{ format!("hearth verify {}", x.archive_path) }</code>
+                </p>
+            </div>
+        }
+    });
+
+    html! {
+        <div class="export" id="export-tab">
+            <form class="panel" id="patient-export-form" onsubmit={on_export} novalidate=true>
+                <h3>{ "Export this patient" }</h3>
+                <p class="muted small">{ "A signed .hearth archive (the records, the FHIR R4 bundle and proofs from the audit log) that anyone can verify offline, and optionally the FHIR JSON alone. The patient's consent must permit the export for this purpose; the export is logged." }</p>
+                <div class="inline-form">
+                    { select("export-purpose", "Purpose", &PURPOSES, &purpose, on_purpose) }
+                    <label class="check">
+                        <input id="export-psychotherapy" type="checkbox" checked={*psychotherapy} onchange={on_psychotherapy} />
+                        { " Include psychotherapy notes" }
+                    </label>
+                </div>
+                <div class="inline-form">
+                    <input id="export-archive-path" type="text" placeholder="/home/you/Desktop/patient.hearth" aria-label="Save the archive to"
+                        value={(*path).clone()} oninput={setter(&path)} disabled={*busy} />
+                </div>
+                <div class="inline-form">
+                    <input id="export-fhir-path" type="text" placeholder="FHIR JSON too (optional), e.g. /home/you/Desktop/patient.json" aria-label="Save the FHIR JSON to"
+                        value={(*fhir).clone()} oninput={setter(&fhir)} disabled={*busy} />
+                    <button id="export-button" type="submit" class="primary" disabled={*busy}>
+                        { if *busy { "Exporting…" } else { "Export" } }
+                    </button>
+                </div>
+            </form>
+            if let Some(e) = &*error { <p class="error" role="alert" id="export-error">{ e }</p> }
+            { for result }
+        </div>
+    }
+}
