@@ -94,7 +94,7 @@ impl Hearth {
 
     /// A patient's attachments.
     pub fn attachments(&self, patient_id: &str) -> Result<Vec<Stored<hearth_api::Attachment>>> {
-        self.enforce_read::<Attachment>(patient_id, "list:attachment", false)?;
+        self.enforce_list::<Attachment>(patient_id)?;
         let mut out = Vec::new();
         for (id, p) in self.list_records::<Attachment>(Some(patient_id))? {
             match p {

@@ -355,14 +355,21 @@ impl Hearth {
                 ),
                 _ => continue,
             };
-            let Some(kind) = kinds.get(record.as_str()) else {
+            // A listing of this patient's records counts as viewing them.
+            let listed = record
+                .as_str()
+                .strip_prefix("list:")
+                .and_then(|rest| rest.split_once(':'))
+                .filter(|(_, pid)| *pid == patient_id)
+                .and_then(|(kind, _)| AUDITED.iter().find(|k| **k == kind).copied());
+            let Some(kind) = kinds.get(record.as_str()).copied().or(listed) else {
                 continue;
             };
             out.push(hearth_api::TimelineEvent {
                 time: crate::records::rfc3339(i64::try_from(time).unwrap_or(i64::MAX)),
                 action: action.to_string(),
                 record_id: record.as_str().to_string(),
-                kind: (*kind).to_string(),
+                kind: kind.to_string(),
                 purpose,
                 device: hex::encode(&actor.0[..8]),
             });

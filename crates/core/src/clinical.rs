@@ -104,7 +104,7 @@ impl Hearth {
     /// A patient's appointments (or everyone's), by start.
     pub fn appointments(&self, patient_id: Option<&str>) -> Result<Vec<Stored<api::Appointment>>> {
         if let Some(pid) = patient_id {
-            self.enforce_read::<Appointment>(pid, "list:appointment", false)?;
+            self.enforce_list::<Appointment>(pid)?;
         }
         let mut v: Vec<Stored<api::Appointment>> =
             collect(self.list_records::<Appointment>(patient_id)?)?;
@@ -230,13 +230,18 @@ impl Hearth {
 
     /// A patient's session notes (psychotherapy notes are listed apart).
     pub fn notes(&self, patient_id: &str) -> Result<Vec<Stored<api::Note>>> {
-        self.enforce_read::<SessionNote>(patient_id, "list:session-note", false)?;
+        self.enforce_list::<SessionNote>(patient_id)?;
         collect(self.list_records::<SessionNote>(Some(patient_id))?)
     }
 
     /// A patient's psychotherapy notes.
     /// Only the notes this device may read are listed (by default: the ones it wrote).
     pub fn psychotherapy_notes(&self, patient_id: &str) -> Result<Vec<Stored<api::Note>>> {
+        self.log_access(
+            &format!("list:{}:{patient_id}", PsychotherapyNote::KIND),
+            hearth_ledger::AccessAction::View,
+            "treatment",
+        )?;
         let all: Vec<Stored<api::Note>> =
             collect(self.list_records::<PsychotherapyNote>(Some(patient_id))?)?;
         let mut out = Vec::with_capacity(all.len());
@@ -298,7 +303,7 @@ impl Hearth {
         &self,
         patient_id: &str,
     ) -> Result<Vec<(Stored<api::Assessment>, api::Scored)>> {
-        self.enforce_read::<Assessment>(patient_id, "list:assessment", false)?;
+        self.enforce_list::<Assessment>(patient_id)?;
         let mut all: Vec<_> = self
             .list_records::<Assessment>(Some(patient_id))?
             .into_iter()
@@ -358,7 +363,7 @@ impl Hearth {
 
     /// A patient's treatment plan, if any.
     pub fn plan(&self, patient_id: &str) -> Result<Option<Stored<api::TreatmentPlan>>> {
-        self.enforce_read::<TreatmentPlan>(patient_id, "list:treatment-plan", false)?;
+        self.enforce_list::<TreatmentPlan>(patient_id)?;
         let mut v: Vec<Stored<api::TreatmentPlan>> =
             collect(self.list_records::<TreatmentPlan>(Some(patient_id))?)?;
         Ok(v.pop())

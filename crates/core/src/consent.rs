@@ -310,6 +310,17 @@ impl Hearth {
         )
     }
 
+    /// Refuse unless this device may read the patient's `T` records; a permitted listing is
+    /// logged as a view (`list:<kind>:<patient>`).
+    pub(crate) fn enforce_list<T: hearth_records::RecordKind>(
+        &self,
+        patient_id: &str,
+    ) -> Result<()> {
+        let list = format!("list:{}:{patient_id}", T::KIND);
+        self.enforce_read::<T>(patient_id, &list, false)?;
+        self.log_access(&list, hearth_ledger::AccessAction::View, "treatment")
+    }
+
     /// Whether this device made the record (its first change is by this device).
     pub(crate) fn is_author<T: hearth_records::RecordKind>(&self, record_id: &str) -> Result<bool> {
         let me = hex::encode(self.vault().device_id());

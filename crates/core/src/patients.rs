@@ -140,6 +140,12 @@ impl Hearth {
                 },
             })
             .collect();
+        // The list shows names: it is a view of every patient's demographics.
+        self.log_access(
+            "list:patient",
+            hearth_ledger::AccessAction::View,
+            "treatment",
+        )?;
         rows.sort_by_cached_key(|r| match r {
             PatientRow::Ok { name, id, .. } => (0, name.to_lowercase(), id.clone()),
             PatientRow::Unreadable { id, .. } => (1, String::new(), id.clone()),
