@@ -164,13 +164,7 @@ impl Hearth {
     }
 
     fn is_psychotherapy(&self, id: &str) -> Result<bool> {
-        match self.read_record::<SessionNote>(id) {
-            Ok(_) => Ok(false),
-            Err(CoreError::WrongKind { .. }) => {
-                self.read_record::<PsychotherapyNote>(id).map(|_| true)
-            }
-            Err(e) => Err(e),
-        }
+        Ok(self.kind_of(id)? == PsychotherapyNote::KIND)
     }
 
     fn edit_note_with(

@@ -53,7 +53,8 @@ pub(crate) fn stored<T: RecordKind, B: DeserializeOwned>(p: &Peek<T>) -> Result<
 pub(crate) fn patient_key(vault: &mut Vault, patient_id: &str) -> Result<KeyId> {
     let rid = RecordId::new(patient_id)
         .map_err(|_| CoreError::Invalid(format!("patient: {patient_id:?} is not a patient id")))?;
-    let rec = vault.get(&rid).map_err(|e| match e {
+    // Plaintext columns only: no need to decrypt the patient to find its key.
+    let rec = vault.meta(&rid).map_err(|e| match e {
         VaultError::NotFound { .. } => {
             CoreError::Invalid(format!("patient: no patient with id {patient_id}"))
         }

@@ -151,8 +151,8 @@ impl Hearth {
     }
 
     /// The kind of a record.
-    fn kind_of(&self, id: &str) -> Result<String> {
-        Ok(self.vault().get(&parse_id(id)?)?.kind)
+    pub(crate) fn kind_of(&self, id: &str) -> Result<String> {
+        Ok(self.vault().meta(&parse_id(id)?)?.kind)
     }
 
     /// Any record as JSON (its kind, id, times and value), e.g. for `hearth show`. Reading it is

@@ -94,18 +94,6 @@ pub fn heads(bytes: &[u8]) -> Result<Vec<[u8; 32]>> {
     Ok(doc.get_heads().into_iter().map(|h| h.0).collect())
 }
 
-/// The kind named in a snapshot.
-pub fn kind_of(bytes: &[u8]) -> Result<String> {
-    #[derive(Deserialize)]
-    struct K {
-        kind: String,
-    }
-    let (json, _) = split(bytes)?;
-    serde_json::from_slice::<K>(json)
-        .map(|k| k.kind)
-        .map_err(|e| RecordError::Malformed(format!("snapshot: {e}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -825,16 +825,29 @@ impl Vault {
 
     /// The data key a record is sealed under.
     pub fn key_of(&mut self, id: &RecordId) -> Result<KeyId> {
+        Ok(self.meta(id)?.key_id)
+    }
+
+    /// A record's plaintext columns (kind, data key, times), without decrypting it.
+    pub fn meta(&mut self, id: &RecordId) -> Result<RecordMeta> {
         self.touch()?;
         self.conn
-            .query_row(
-                "SELECT key_id FROM records WHERE id = ?1",
-                [id.as_str()],
-                |r| r.get::<_, String>(0),
+            .prepare_cached(
+                "SELECT kind, key_id, created_at, updated_at FROM records WHERE id = ?1",
             )
-            .optional()
+            .and_then(|mut s| {
+                s.query_row([id.as_str()], |r| {
+                    Ok(RecordMeta {
+                        id: id.clone(),
+                        kind: r.get(0)?,
+                        key_id: KeyId(r.get(1)?),
+                        created_at: r.get(2)?,
+                        updated_at: r.get(3)?,
+                    })
+                })
+                .optional()
+            })
             .map_err(VaultError::sqlite("reading a record"))?
-            .map(KeyId)
             .ok_or_else(|| VaultError::NotFound { id: id.to_string() })
     }
 

@@ -211,30 +211,6 @@ pub fn template_label(t: NoteTemplate) -> &'static str {
     }
 }
 
-/// A template's sections as (key, title), in order (the core's template table).
-pub fn template_sections(t: NoteTemplate) -> &'static [(&'static str, &'static str)] {
-    match t {
-        NoteTemplate::Soap => &[
-            ("subjective", "Subjective"),
-            ("objective", "Objective"),
-            ("assessment", "Assessment"),
-            ("plan", "Plan"),
-        ],
-        NoteTemplate::Dap => &[
-            ("data", "Data"),
-            ("assessment", "Assessment"),
-            ("plan", "Plan"),
-        ],
-        NoteTemplate::Birp => &[
-            ("behavior", "Behavior"),
-            ("intervention", "Intervention"),
-            ("response", "Response"),
-            ("plan", "Plan"),
-        ],
-        NoteTemplate::Free => &[("note", "Note")],
-    }
-}
-
 /// `phq9` / `gad7`, for element ids.
 pub fn instrument_key(i: Instrument) -> &'static str {
     match i {

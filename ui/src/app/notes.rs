@@ -8,7 +8,7 @@ use std::rc::Rc;
 use hearth_api::{Appointment, HistoryEntry, Note, NoteTemplate, Section, Stored};
 use yew::prelude::*;
 
-use super::ctx::{on_value, setter, template_label, template_sections, use_ctx, Focus};
+use super::ctx::{on_value, setter, template_label, use_ctx, Focus};
 use super::dates::{local_time, local_unix, when};
 use crate::api;
 
@@ -46,7 +46,8 @@ fn open_for(focus: &Focus, psychotherapy: bool) -> Option<Open> {
 
 /// A section key's title ("subjective" → "Subjective").
 fn title_of(template: NoteTemplate, key: &str) -> String {
-    template_sections(template)
+    template
+        .sections()
         .iter()
         .find(|(k, _)| *k == key)
         .map_or_else(
@@ -381,7 +382,8 @@ fn NoteView(props: &ViewProps) -> Html {
                     patient_id: patient.clone(),
                     appointment_id: appointment.clone(),
                     template: t,
-                    sections: template_sections(t)
+                    sections: t
+                        .sections()
                         .iter()
                         .map(|(k, _)| Section {
                             key: (*k).to_string(),
@@ -401,10 +403,7 @@ fn NoteView(props: &ViewProps) -> Html {
                     .unwrap_or("")
                     .to_lowercase()
             );
-            let sections: Vec<&str> = template_sections(t)
-                .iter()
-                .map(|(_, title)| *title)
-                .collect();
+            let sections: Vec<&str> = t.sections().iter().map(|(_, title)| *title).collect();
             html! {
                 <button id={key} type="button" class="template-choice" {onclick}>
                     <span class="template-name">{ template_label(t) }</span>
