@@ -1,0 +1,210 @@
+//! The sentence encoder: all-MiniLM-L6-v2 (BERT) on candle, mean pooling, L2 norm.
+
+use std::path::Path;
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use tokenizers::{Tokenizer, TruncationParams};
+
+use crate::manifest::{Manifest, ModelEntry};
+use crate::{InsightError, Result, ENCODER_ID};
+
+/// Longest input in word pieces, as sentence-transformers sets for this model (the shipped
+/// `tokenizer.json` says 128: it is overridden).
+pub const MAX_TOKENS: usize = 256;
+
+/// Texts per forward pass. Small batches of similar length waste little on padding; on two
+/// cores larger batches are not faster per text (see the crate's bench).
+pub const DEFAULT_BATCH: usize = 8;
+
+/// How an [`Embedder`] runs.
+#[derive(Debug, Clone)]
+pub struct EmbedderOptions {
+    batch: usize,
+    max_tokens: usize,
+}
+
+impl Default for EmbedderOptions {
+    fn default() -> Self {
+        Self {
+            batch: DEFAULT_BATCH,
+            max_tokens: MAX_TOKENS,
+        }
+    }
+}
+
+impl EmbedderOptions {
+    /// Texts per forward pass (at least 1).
+    pub fn batch(mut self, n: usize) -> Self {
+        self.batch = n.max(1);
+        self
+    }
+
+    /// Longest input in word pieces, between 3 and [`MAX_TOKENS`] (longer input is cut).
+    pub fn max_tokens(mut self, n: usize) -> Self {
+        self.max_tokens = n.clamp(3, MAX_TOKENS);
+        self
+    }
+}
+
+/// A loaded sentence encoder. Loading checks every file against the manifest; embedding is
+/// read-only, so one `Embedder` can serve several threads.
+pub struct Embedder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+    opts: EmbedderOptions,
+    dimension: usize,
+    fingerprint: String,
+    load_ms: u128,
+}
+
+impl std::fmt::Debug for Embedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedder")
+            .field("model", &self.fingerprint)
+            .field("opts", &self.opts)
+            .finish_non_exhaustive()
+    }
+}
+
+fn load_err(what: impl std::fmt::Display) -> InsightError {
+    InsightError::Load {
+        model: ENCODER_ID.to_string(),
+        what: what.to_string(),
+    }
+}
+
+impl Embedder {
+    /// Load the encoder from `models_dir` (see [`crate::default_models_dir`]) with default
+    /// options. Every file is read once, checked (size, SHA-256) and used from that copy.
+    pub fn load(models_dir: &Path) -> Result<Self> {
+        Self::load_with(models_dir, EmbedderOptions::default())
+    }
+
+    /// [`Embedder::load`] with options.
+    #[tracing::instrument(skip(opts))]
+    pub fn load_with(models_dir: &Path, opts: EmbedderOptions) -> Result<Self> {
+        let started = Instant::now();
+        let manifest = Manifest::builtin()?;
+        let entry: &ModelEntry = manifest.model(ENCODER_ID)?;
+        // Cheap files first, so a missing model is reported before 90 MB are hashed.
+        let config = entry.read_checked(models_dir, "config.json")?;
+        let tokenizer = entry.read_checked(models_dir, "tokenizer.json")?;
+        let weights = entry.read_checked(models_dir, "model.safetensors")?;
+
+        let config: Config = serde_json::from_slice(&config).map_err(load_err)?;
+        let mut tokenizer = Tokenizer::from_bytes(&tokenizer).map_err(load_err)?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: opts.max_tokens,
+                ..Default::default()
+            }))
+            .map_err(load_err)?;
+        // Padding is done per batch here, to the batch's longest text.
+        tokenizer.with_padding(None);
+
+        let device = Device::Cpu;
+        let model = {
+            let vb = VarBuilder::from_slice_safetensors(&weights, DType::F32, &device)?;
+            BertModel::load(vb, &config)?
+        };
+        drop(weights);
+        let fingerprint = format!(
+            "{ENCODER_ID}@{}",
+            entry
+                .file("model.safetensors")?
+                .sha256
+                .get(..16)
+                .unwrap_or_default()
+        );
+        let load_ms = started.elapsed().as_millis();
+        tracing::debug!(load_ms, "encoder loaded");
+        Ok(Self {
+            model,
+            tokenizer,
+            device,
+            opts,
+            dimension: entry.dimension,
+            fingerprint,
+            load_ms,
+        })
+    }
+
+    /// Embedding dimension (384).
+    pub fn dimension(&self) -> usize {
+        self.dimension
+    }
+
+    /// Model id and a prefix of its weights' SHA-256: stored beside embeddings so vectors
+    /// from another model are never compared with these.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// How long loading took (reading, checking, building), in milliseconds.
+    pub fn load_millis(&self) -> u128 {
+        self.load_ms
+    }
+
+    /// Word pieces of `text` as the encoder sees it ([CLS] … [SEP], cut at the maximum).
+    pub fn token_count(&self, text: &str) -> Result<usize> {
+        Ok(self.encode(text)?.len())
+    }
+
+    fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        let enc = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| InsightError::Tokenizer(e.to_string()))?;
+        Ok(enc.get_ids().to_vec())
+    }
+
+    /// Unit-length embeddings of `texts`, in order. Texts are sorted by length and run in
+    /// batches padded only to their own longest text.
+    pub fn embed<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
+        let ids: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|t| self.encode(t.as_ref()))
+            .collect::<Result<_>>()?;
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_by_key(|&i| ids[i].len());
+        let mut out: Vec<Vec<f32>> = vec![Vec::new(); ids.len()];
+        for chunk in order.chunks(self.opts.batch) {
+            let batch: Vec<&[u32]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
+            for (&i, v) in chunk.iter().zip(self.forward(&batch)?) {
+                out[i] = v;
+            }
+        }
+        Ok(out)
+    }
+
+    /// One padded batch through BERT, mean-pooled over the mask and normalised.
+    fn forward(&self, batch: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        let n = batch.len();
+        let len = batch.iter().map(|t| t.len()).max().unwrap_or(0).max(1);
+        let mut input = vec![0u32; n * len];
+        let mut mask = vec![0u32; n * len];
+        for (row, ids) in batch.iter().enumerate() {
+            input[row * len..row * len + ids.len()].copy_from_slice(ids);
+            mask[row * len..row * len + ids.len()].fill(1);
+        }
+        let input = Tensor::from_vec(input, (n, len), &self.device)?;
+        let mask = Tensor::from_vec(mask, (n, len), &self.device)?;
+        let types = input.zeros_like()?;
+        let hidden = self.model.forward(&input, &types, Some(&mask))?; // (n, len, dim)
+        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (n, len, 1)
+        let summed = hidden.broadcast_mul(&mask)?.sum(1)?; // (n, dim)
+        let counts = mask.sum(1)?.clamp(1e-9f32, f32::MAX)?; // (n, 1)
+        let mean = summed.broadcast_div(&counts)?;
+        // F.normalize: x / max(‖x‖, 1e-12).
+        let norm = mean
+            .sqr()?
+            .sum_keepdim(1)?
+            .sqrt()?
+            .clamp(1e-12f32, f32::MAX)?;
+        Ok(mean.broadcast_div(&norm)?.to_vec2::<f32>()?)
+    }
+}
