@@ -12,10 +12,12 @@
 //! ```
 
 mod clinical;
+mod consent;
 
 use serde::{Deserialize, Serialize};
 
 pub use clinical::*;
+pub use consent::*;
 
 /// Version of these IPC types; bumped when a type changes shape.
 pub const API_VERSION: u32 = 2;

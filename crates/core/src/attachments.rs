@@ -133,8 +133,8 @@ impl Hearth {
         let rec = self.read_record::<Attachment>(id)?;
         // Saving a chart file to open it (print an ECG, view a scan) is the clinician reading
         // it; handing records to someone else is an export, decided by the export use case.
-        self.enforce_read::<Attachment>(&rec.value.patient_id, id, false)?;
-        self.log_access(id, hearth_ledger::AccessAction::Export, "treatment")?;
+        let purpose = self.enforce_read::<Attachment>(&rec.value.patient_id, id, false)?;
+        self.log_access(id, hearth_ledger::AccessAction::Export, purpose)?;
         let tmp = to.with_extension("hearth-partial");
         let mut f =
             std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io("create", &tmp))?);

@@ -63,7 +63,7 @@ pub struct CheckpointInfo {
     pub note: String,
 }
 
-fn ledger_err(e: impl std::fmt::Display) -> CoreError {
+pub(crate) fn ledger_err(e: impl std::fmt::Display) -> CoreError {
     CoreError::Internal(format!("audit log: {e}"))
 }
 
@@ -322,6 +322,12 @@ impl Hearth {
                 if meta.key_id == key {
                     kinds.insert(meta.id.to_string(), kind);
                 }
+            }
+        }
+        // Emergency accesses are listed under the patient too.
+        for meta in vault.list(crate::breakglass::BREAK_GLASS_KIND)? {
+            if meta.key_id == key {
+                kinds.insert(meta.id.to_string(), crate::breakglass::BREAK_GLASS_KIND);
             }
         }
         let mut out = Vec::new();

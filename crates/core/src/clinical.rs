@@ -11,6 +11,9 @@ use hearth_records::{
 use crate::records::{convert, now_secs, stored};
 use crate::{CoreError, Hearth, Result};
 
+/// The name shown on a calendar slot whose patient's consent hides it from this device.
+pub const RESTRICTED: &str = "Restricted by consent";
+
 /// Local date-time `YYYY-MM-DDTHH:MM`.
 fn parse_local(field: &str, v: &str) -> Result<time::PrimitiveDateTime> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
@@ -96,8 +99,8 @@ impl Hearth {
     /// One appointment.
     pub fn appointment(&self, id: &str) -> Result<Stored<api::Appointment>> {
         let a: Stored<api::Appointment> = stored(&self.read_record::<Appointment>(id)?)?;
-        self.enforce_read::<Appointment>(&a.record.patient_id, id, false)?;
-        self.log_access(id, hearth_ledger::AccessAction::View, "treatment")?;
+        let purpose = self.enforce_read::<Appointment>(&a.record.patient_id, id, false)?;
+        self.log_access(id, hearth_ledger::AccessAction::View, purpose)?;
         Ok(a)
     }
 
@@ -127,17 +130,33 @@ impl Hearth {
             .filter_map(|(id, p)| p.ok().map(|p| (id, p.value.name)))
             .collect();
         let mut out = Vec::new();
+        let mut filter = crate::consent::ReadFilter::new(self);
         for (id, a) in self.list_records::<Appointment>(None)? {
             let Ok(a) = a else { continue };
+            // A slot whose patient's consent hides appointments from this device still
+            // shows as busy, with no name or service, so nobody double-books it.
+            let visible = filter.allows(&a.value.patient_id, Appointment::CATEGORY, false)?;
             for start in a.value.occurrences(from, to) {
                 out.push(api::Occurrence {
                     appointment_id: id.clone(),
-                    patient_id: a.value.patient_id.clone(),
-                    patient_name: names.get(&a.value.patient_id).cloned().unwrap_or_default(),
+                    patient_id: if visible {
+                        a.value.patient_id.clone()
+                    } else {
+                        String::new()
+                    },
+                    patient_name: if visible {
+                        names.get(&a.value.patient_id).cloned().unwrap_or_default()
+                    } else {
+                        RESTRICTED.to_string()
+                    },
                     start: format_local(start),
                     duration_min: a.value.duration_min,
                     status: convert(&a.value.status)?,
-                    service_code: a.value.service_code.clone(),
+                    service_code: if visible {
+                        a.value.service_code.clone()
+                    } else {
+                        String::new()
+                    },
                 });
             }
         }
@@ -206,19 +225,20 @@ impl Hearth {
 
     /// One note (either kind).
     pub fn note(&self, id: &str) -> Result<(Stored<api::Note>, bool)> {
-        let note: (Stored<api::Note>, bool) = if self.is_psychotherapy(id)? {
+        let (note, purpose) = if self.is_psychotherapy(id)? {
             let n: (Stored<api::Note>, bool) =
                 (stored(&self.read_record::<PsychotherapyNote>(id)?)?, true);
             let author = self.is_author::<PsychotherapyNote>(id)?;
-            self.enforce_read::<PsychotherapyNote>(&n.0.record.patient_id, id, author)?;
-            n
+            let purpose =
+                self.enforce_read::<PsychotherapyNote>(&n.0.record.patient_id, id, author)?;
+            (n, purpose)
         } else {
             let n: (Stored<api::Note>, bool) =
                 (stored(&self.read_record::<SessionNote>(id)?)?, false);
-            self.enforce_read::<SessionNote>(&n.0.record.patient_id, id, false)?;
-            n
+            let purpose = self.enforce_read::<SessionNote>(&n.0.record.patient_id, id, false)?;
+            (n, purpose)
         };
-        self.log_access(id, hearth_ledger::AccessAction::View, "treatment")?;
+        self.log_access(id, hearth_ledger::AccessAction::View, purpose)?;
         Ok(note)
     }
 

@@ -16,6 +16,11 @@ use hearth_vault::{NewRecord, RecordId, Vault};
 use crate::records::patient_key;
 use crate::{audit, CoreError, Hearth, Result};
 
+mod draft;
+mod signed;
+
+pub use signed::fingerprint;
+
 /// Vault kind of a stored contract version.
 pub(crate) const CONSENT_KIND: &str = "consent";
 
@@ -236,7 +241,9 @@ impl Hearth {
         Ok(ConsentSet::new(contracts).evaluate(&req))
     }
 
-    /// Refuse with the deciding reason unless permitted; a refusal is logged.
+    /// Refuse with the deciding reason unless permitted; a refusal is logged. On success,
+    /// the purpose to log the access under: `purpose`'s code, or `emergency` when only an
+    /// active break-glass grant lets this device read the record.
     pub(crate) fn enforce(
         &self,
         patient_id: &str,
@@ -245,10 +252,17 @@ impl Hearth {
         category: Category,
         purpose: Purpose,
         author: bool,
-    ) -> Result<()> {
+    ) -> Result<&'static str> {
         let d = self.decide(patient_id, action, category, purpose, author)?;
         if d.permit {
-            return Ok(());
+            return Ok(purpose.code());
+        }
+        // Break-glass opens reads of the chart, never someone else's psychotherapy notes.
+        if action == Action::Read && category != Category::PsychotherapyNotes {
+            let grant = crate::breakglass::active_grant(&mut self.vault(), patient_id)?;
+            if grant.is_some() {
+                return Ok(Purpose::Emergency.code());
+            }
         }
         // The refusal itself is an access event worth keeping.
         let _ = self.log_access(record_id, hearth_ledger::AccessAction::View, "denied");
@@ -293,13 +307,14 @@ pub(crate) fn category(c: hearth_records::Category) -> Category {
 }
 
 impl Hearth {
-    /// Refuse unless this device may read `T` records of the patient for treatment.
+    /// Refuse unless this device may read `T` records of the patient for treatment; on
+    /// success, the purpose to log the view under (see [`Hearth::enforce`]).
     pub(crate) fn enforce_read<T: hearth_records::RecordKind>(
         &self,
         patient_id: &str,
         record_id: &str,
         author: bool,
-    ) -> Result<()> {
+    ) -> Result<&'static str> {
         self.enforce(
             patient_id,
             record_id,
@@ -317,8 +332,8 @@ impl Hearth {
         patient_id: &str,
     ) -> Result<()> {
         let list = format!("list:{}:{patient_id}", T::KIND);
-        self.enforce_read::<T>(patient_id, &list, false)?;
-        self.log_access(&list, hearth_ledger::AccessAction::View, "treatment")
+        let purpose = self.enforce_read::<T>(patient_id, &list, false)?;
+        self.log_access(&list, hearth_ledger::AccessAction::View, purpose)
     }
 
     /// Whether this device made the record (its first change is by this device).
@@ -328,5 +343,57 @@ impl Hearth {
             .record_history::<T>(record_id)?
             .first()
             .is_some_and(|h| h.device == me))
+    }
+}
+
+/// Read decisions for filtering many records at once (search results, the calendar),
+/// memoised per patient and category for one operation.
+pub(crate) struct ReadFilter<'a> {
+    hearth: &'a Hearth,
+    seen: std::collections::HashMap<(String, Category), bool>,
+}
+
+impl<'a> ReadFilter<'a> {
+    pub(crate) fn new(hearth: &'a Hearth) -> Self {
+        Self {
+            hearth,
+            seen: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Whether this device may read the patient's records of `category` for treatment (or
+    /// under an active break-glass grant). `author`: this device wrote the record.
+    pub(crate) fn allows(
+        &mut self,
+        patient_id: &str,
+        category: hearth_records::Category,
+        author: bool,
+    ) -> Result<bool> {
+        let category = self::category(category);
+        if author {
+            // Authorship only matters for psychotherapy notes; don't memoise it.
+            let d =
+                self.hearth
+                    .decide(patient_id, Action::Read, category, Purpose::Treatment, true)?;
+            return Ok(d.permit);
+        }
+        if let Some(v) = self.seen.get(&(patient_id.to_string(), category)) {
+            return Ok(*v);
+        }
+        let mut ok = self
+            .hearth
+            .decide(
+                patient_id,
+                Action::Read,
+                category,
+                Purpose::Treatment,
+                false,
+            )?
+            .permit;
+        if !ok && category != Category::PsychotherapyNotes {
+            ok = crate::breakglass::active_grant(&mut self.hearth.vault(), patient_id)?.is_some();
+        }
+        self.seen.insert((patient_id.to_string(), category), ok);
+        Ok(ok)
     }
 }

@@ -20,6 +20,7 @@
 
 mod attachments;
 mod audit;
+mod breakglass;
 mod clinical;
 mod consent;
 mod error;
@@ -37,7 +38,10 @@ use std::time::Duration;
 use hearth_vault::{Clock, KdfParams, Passphrase, Vault, VaultOptions};
 
 pub use audit::{AuditReport, CheckpointInfo};
+pub use breakglass::MAX_BREAK_GLASS_MINUTES;
 pub use clinical::instrument_form;
+pub use clinical::RESTRICTED;
+pub use consent::fingerprint;
 pub use error::CoreError;
 pub use export::PatientArchive;
 pub use hearth_vault::VaultError;

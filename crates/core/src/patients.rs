@@ -116,8 +116,8 @@ impl Hearth {
     /// One patient.
     pub fn patient(&self, id: &str) -> Result<PatientView> {
         let p = view(&self.read_record::<Patient>(id)?);
-        self.enforce_read::<Patient>(id, id, false)?;
-        self.log_access(id, hearth_ledger::AccessAction::View, "treatment")?;
+        let purpose = self.enforce_read::<Patient>(id, id, false)?;
+        self.log_access(id, hearth_ledger::AccessAction::View, purpose)?;
         Ok(p)
     }
 

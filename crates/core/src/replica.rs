@@ -159,14 +159,16 @@ impl Hearth {
     /// asked of consent and logged like any view.
     pub fn record_json(&self, id: &str) -> Result<serde_json::Value> {
         let kind = self.kind_of(id)?;
-        let value = with_kind!(kind.as_str(), T => {
+        let (value, purpose) = with_kind!(kind.as_str(), T => {
             let p = self.read_record::<T>(id)?;
             let patient = p.value.patient_id().unwrap_or(id).to_string();
             let author = kind == "psychotherapy-note" && self.is_author::<T>(id)?;
-            self.enforce_read::<T>(&patient, id, author)?;
-            serde_json::to_value(&p).map_err(|e| CoreError::Internal(e.to_string()))
+            let purpose = self.enforce_read::<T>(&patient, id, author)?;
+            serde_json::to_value(&p)
+                .map(|v| (v, purpose))
+                .map_err(|e| CoreError::Internal(e.to_string()))
         })?;
-        self.log_access(id, hearth_ledger::AccessAction::View, "treatment")?;
+        self.log_access(id, hearth_ledger::AccessAction::View, purpose)?;
         Ok(value)
     }
 

@@ -200,6 +200,20 @@ fn snippet(text: &str, lower: &str, words: &[String]) -> String {
     }
 }
 
+/// The consent category of an indexed kind.
+fn category_of(kind: &str) -> Option<hearth_records::Category> {
+    [
+        (Patient::KIND, Patient::CATEGORY),
+        (SessionNote::KIND, SessionNote::CATEGORY),
+        (PsychotherapyNote::KIND, PsychotherapyNote::CATEGORY),
+        (TreatmentPlan::KIND, TreatmentPlan::CATEGORY),
+        (Attachment::KIND, Attachment::CATEGORY),
+    ]
+    .into_iter()
+    .find(|(k, _)| *k == kind)
+    .map(|(_, c)| c)
+}
+
 impl Hearth {
     fn index_kind<T: RecordKind>(&self, index: &mut SearchIndex) -> Result<()> {
         for (id, p) in self.list_records::<T>(None)? {
@@ -242,10 +256,28 @@ impl Hearth {
                 *slot = Some(built);
             }
         }
-        Ok(slot
+        // Rank more than asked, then drop what consent hides from this device.
+        let hits = slot
             .as_ref()
-            .map(|i| i.search(query, limit))
-            .unwrap_or_default())
+            .map(|i| i.search(query, limit.saturating_mul(4).max(limit)))
+            .unwrap_or_default();
+        drop(slot);
+        let mut filter = crate::consent::ReadFilter::new(self);
+        let mut out = Vec::with_capacity(limit.min(hits.len()));
+        for hit in hits {
+            if out.len() >= limit {
+                break;
+            }
+            let Some(category) = category_of(&hit.kind) else {
+                continue;
+            };
+            let author = hit.kind == PsychotherapyNote::KIND
+                && self.is_author::<PsychotherapyNote>(&hit.record_id)?;
+            if filter.allows(&hit.patient_id, category, author)? {
+                out.push(hit);
+            }
+        }
+        Ok(out)
     }
 
     /// Build the search index now (e.g. in the background right after unlocking).

@@ -179,6 +179,8 @@ pub enum ConsentAction {
     Withdrawn,
     /// Consent expired.
     Expired,
+    /// A patient's device key was registered to sign their contracts (the hash is of the key).
+    KeyRegistered,
 }
 
 /// A membership change in the clinic (registrar log only).
@@ -308,10 +310,11 @@ const ACCESS_ACTIONS: [AccessAction; 4] = [
     AccessAction::Analyse,
     AccessAction::BreakGlass,
 ];
-const CONSENT_ACTIONS: [ConsentAction; 3] = [
+const CONSENT_ACTIONS: [ConsentAction; 4] = [
     ConsentAction::Granted,
     ConsentAction::Withdrawn,
     ConsentAction::Expired,
+    ConsentAction::KeyRegistered,
 ];
 const MEMBERSHIP_CHANGES: [MembershipChange; 2] =
     [MembershipChange::Added, MembershipChange::Removed];
@@ -336,6 +339,7 @@ fn consent_byte(a: ConsentAction) -> u8 {
         ConsentAction::Granted => 1,
         ConsentAction::Withdrawn => 2,
         ConsentAction::Expired => 3,
+        ConsentAction::KeyRegistered => 4,
     }
 }
 fn membership_byte(c: MembershipChange) -> u8 {
