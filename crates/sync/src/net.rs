@@ -1,0 +1,391 @@
+//! The iroh endpoint: a thin adapter that moves frames between a QUIC stream and a
+//! [`Session`]. One bi-directional stream per connection; every read has a timeout; frames
+//! are bounded; a peer that breaks the protocol is closed and logged, the others go on.
+//!
+//! iroh 1.4 with `presets::Minimal` (ring TLS, no n0 services), relays disabled, bound to the
+//! address in [`NetConfig`] (loopback by default); mDNS discovery on the LAN only when
+//! [`NetConfig::mdns`] is set.
+
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Duration;
+
+use iroh::endpoint::{presets, Connection, QuicTransportConfig, RecvStream, SendStream, VarInt};
+use iroh::{Endpoint, EndpointAddr, PublicKey, RelayMode, SecretKey};
+use tokio::task::JoinHandle;
+use zeroize::Zeroizing;
+
+use crate::clinic::{Clinic, Ticket};
+use crate::session::{Effect, Report, Session, Store};
+use crate::wire::{frame_len, CloseCode, JoinRequest, Message};
+
+/// The ALPN of this protocol.
+pub const ALPN: &[u8] = b"hearth/sync/1";
+
+/// What can go wrong on the network.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetError {
+    /// The endpoint could not start.
+    #[error("the sync endpoint could not start on {addr}: {why}; is another Hearth node using that port?")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        why: String,
+    },
+    /// The peer could not be reached.
+    #[error("could not reach the peer ({0}); check that it is running and on the same network")]
+    Connect(String),
+    /// The connection broke or timed out.
+    #[error("the connection to the peer broke: {0}")]
+    Io(String),
+    /// The peer (or this device) closed the session with a reason.
+    #[error("sync refused ({code:?}): {reason}")]
+    Refused {
+        /// The code.
+        code: CloseCode,
+        /// The reason.
+        reason: String,
+    },
+    /// A join ended without the registrar's answer.
+    #[error("the registrar did not answer the join; try the ticket again")]
+    NoWelcome,
+}
+
+/// Endpoint settings (a builder).
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    bind: SocketAddr,
+    mdns: bool,
+    read_timeout: Duration,
+    idle_timeout: Duration,
+    keep_alive: Duration,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            mdns: false,
+            read_timeout: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(10),
+            keep_alive: Duration::from_secs(3),
+        }
+    }
+}
+
+impl NetConfig {
+    /// Where to listen (default `127.0.0.1:0`; `0.0.0.0:PORT` for the LAN).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+    /// Find clinic devices on the LAN by mDNS.
+    pub fn mdns(mut self, on: bool) -> Self {
+        self.mdns = on;
+        self
+    }
+    /// Longest wait for any one frame from a peer.
+    pub fn read_timeout(mut self, t: Duration) -> Self {
+        self.read_timeout = t;
+        self
+    }
+    /// QUIC idle timeout (a silent peer is dropped after it).
+    pub fn idle_timeout(mut self, t: Duration) -> Self {
+        self.idle_timeout = t;
+        self
+    }
+}
+
+/// A running endpoint serving `hearth/sync/1`. Cheap to clone.
+#[derive(Clone)]
+pub struct Node {
+    endpoint: Endpoint,
+    store: Arc<dyn Store>,
+    config: NetConfig,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("id", &self.endpoint.id().fmt_short().to_string())
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Node {
+    /// Start an endpoint with this device's endpoint secret (derived from its sealed device
+    /// key by the caller). It accepts connections once [`Node::serve`] runs.
+    pub async fn bind(
+        secret: Zeroizing<[u8; 32]>,
+        store: Arc<dyn Store>,
+        config: NetConfig,
+    ) -> Result<Self, NetError> {
+        let transport = QuicTransportConfig::builder()
+            .max_idle_timeout(config.idle_timeout.try_into().ok())
+            .keep_alive_interval(config.keep_alive)
+            .max_concurrent_bidi_streams(VarInt::from_u32(4))
+            .max_concurrent_uni_streams(VarInt::from_u32(0))
+            .build();
+        let bind_err = |why: String| NetError::Bind {
+            addr: config.bind,
+            why,
+        };
+        let mut builder = Endpoint::builder(presets::Minimal)
+            .relay_mode(RelayMode::Disabled)
+            .clear_ip_transports()
+            .bind_addr(config.bind)
+            .map_err(|e| bind_err(e.to_string()))?
+            .secret_key(SecretKey::from_bytes(&secret))
+            .alpns(vec![ALPN.to_vec()])
+            .transport_config(transport);
+        if config.mdns {
+            builder =
+                builder.address_lookup(iroh_mdns_address_lookup::MdnsAddressLookup::builder());
+        }
+        let endpoint = builder.bind().await.map_err(|e| bind_err(e.to_string()))?;
+        Ok(Self {
+            endpoint,
+            store,
+            config,
+        })
+    }
+
+    /// This endpoint's id.
+    pub fn id(&self) -> [u8; 32] {
+        *self.endpoint.id().as_bytes()
+    }
+
+    /// Addresses peers can dial (the bound sockets, or the interfaces' addresses when bound to
+    /// an unspecified address).
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        let bound = self.endpoint.bound_sockets();
+        if bound.iter().all(|a| !a.ip().is_unspecified()) {
+            return bound;
+        }
+        let mut out: Vec<SocketAddr> = self.endpoint.addr().ip_addrs().copied().collect();
+        out.retain(|a| !a.ip().is_unspecified());
+        if out.is_empty() {
+            out = bound;
+        }
+        out
+    }
+
+    fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    /// Accept connections until the endpoint closes: each peer in its own task, so one
+    /// misbehaving peer never stops the others.
+    pub fn serve(&self) -> JoinHandle<()> {
+        let node = self.clone();
+        tokio::spawn(async move {
+            while let Some(incoming) = node.endpoint.accept().await {
+                let node = node.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = node.serve_one(incoming).await {
+                        tracing::info!(error = %e, "a sync connection ended with an error");
+                    }
+                });
+            }
+        })
+    }
+
+    async fn serve_one(&self, incoming: iroh::endpoint::Incoming) -> Result<(), NetError> {
+        let t = self.config.read_timeout;
+        let accepting = incoming.accept().map_err(|e| NetError::Io(e.to_string()))?;
+        let conn = timeout(t, accepting)
+            .await?
+            .map_err(|e| NetError::Io(e.to_string()))?;
+        if conn.alpn() != ALPN {
+            conn.close(VarInt::from_u32(1), b"unknown protocol");
+            return Ok(());
+        }
+        let remote = *conn.remote_id().as_bytes();
+        let (mut send, mut recv) = timeout(t, conn.accept_bi())
+            .await?
+            .map_err(|e| NetError::Io(e.to_string()))?;
+        let session = Session::accept(self.store(), self.id(), remote);
+        let out = drive(session, Vec::new(), &mut send, &mut recv, t).await;
+        finish(&mut send, t).await;
+        // The dialer closes the connection once it has read everything.
+        let _ = tokio::time::timeout(t, conn.closed()).await;
+        match out {
+            Ok(Outcome::Finished(r)) => {
+                tracing::info!(peer = %hex::encode(&remote[..5]), ?r, "sync session served");
+                Ok(())
+            }
+            Ok(Outcome::Joined(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn connect(
+        &self,
+        remote: [u8; 32],
+        addrs: &[SocketAddr],
+    ) -> Result<Connection, NetError> {
+        let id = PublicKey::from_bytes(&remote).map_err(|e| NetError::Connect(e.to_string()))?;
+        let mut addr = EndpointAddr::new(id);
+        for a in addrs {
+            addr = addr.with_ip_addr(*a);
+        }
+        timeout(self.config.read_timeout, self.endpoint.connect(addr, ALPN))
+            .await?
+            .map_err(|e| NetError::Connect(e.to_string()))
+    }
+
+    /// Sync once with a member at `addrs`.
+    pub async fn sync_with(
+        &self,
+        remote: [u8; 32],
+        addrs: &[SocketAddr],
+    ) -> Result<Report, NetError> {
+        let conn = self.connect(remote, addrs).await?;
+        let (mut send, mut recv) = conn
+            .open_bi()
+            .await
+            .map_err(|e| NetError::Io(e.to_string()))?;
+        let (session, first) = Session::dial(self.store(), self.id(), remote);
+        let t = self.config.read_timeout;
+        let out = drive(session, first, &mut send, &mut recv, t).await;
+        finish(&mut send, t).await;
+        conn.close(VarInt::from_u32(0), b"done");
+        match out? {
+            Outcome::Finished(r) => Ok(r),
+            Outcome::Joined(_) => Err(NetError::NoWelcome),
+        }
+    }
+
+    /// Join the clinic of `ticket` with a signed request; returns the clinic to persist.
+    pub async fn join(&self, ticket: Ticket, request: JoinRequest) -> Result<Clinic, NetError> {
+        let conn = self.connect(ticket.endpoint, &ticket.addrs.clone()).await?;
+        let (mut send, mut recv) = conn
+            .open_bi()
+            .await
+            .map_err(|e| NetError::Io(e.to_string()))?;
+        let (session, first) = Session::join(self.store(), self.id(), ticket, request);
+        let t = self.config.read_timeout;
+        let out = drive(session, first, &mut send, &mut recv, t).await;
+        finish(&mut send, t).await;
+        conn.close(VarInt::from_u32(0), b"done");
+        match out? {
+            Outcome::Joined(c) => Ok(c),
+            Outcome::Finished(_) => Err(NetError::NoWelcome),
+        }
+    }
+
+    /// Close the endpoint (open sessions end).
+    pub async fn shutdown(&self) {
+        self.endpoint.close().await;
+    }
+}
+
+enum Outcome {
+    Finished(Report),
+    Joined(Clinic),
+}
+
+async fn timeout<F: std::future::Future>(t: Duration, f: F) -> Result<F::Output, NetError> {
+    tokio::time::timeout(t, f)
+        .await
+        .map_err(|_| NetError::Io(format!("no answer within {} s", t.as_secs_f32())))
+}
+
+/// Read one frame: its length (checked against the cap before anything else), then its body,
+/// each under the read timeout.
+async fn read_frame(
+    recv: &mut RecvStream,
+    t: Duration,
+) -> Result<Result<Message, String>, NetError> {
+    let mut prefix = [0u8; 4];
+    match timeout(t, recv.read_exact(&mut prefix)).await {
+        Err(_) => return Ok(Err(format!("no frame within {} s", t.as_secs_f32()))),
+        Ok(Err(e)) => return Err(NetError::Io(e.to_string())),
+        Ok(Ok(())) => {}
+    }
+    let n = match frame_len(prefix) {
+        Ok(n) => n,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let mut body = vec![0u8; n];
+    match timeout(t, recv.read_exact(&mut body)).await {
+        Err(_) => {
+            return Ok(Err(format!(
+                "a {n}-byte frame was announced but its body did not arrive within {} s",
+                t.as_secs_f32()
+            )))
+        }
+        Ok(Err(e)) => return Err(NetError::Io(e.to_string())),
+        Ok(Ok(())) => {}
+    }
+    Ok(Message::decode(&body).map_err(|e| e.to_string()))
+}
+
+/// Run the session until it is over, doing its effects.
+async fn drive(
+    mut session: Session,
+    mut effects: Vec<Effect>,
+    send: &mut SendStream,
+    recv: &mut RecvStream,
+    t: Duration,
+) -> Result<Outcome, NetError> {
+    loop {
+        for e in effects.drain(..) {
+            match e {
+                Effect::Send(m) => {
+                    timeout(t, send.write_all(&m.to_frame()))
+                        .await?
+                        .map_err(|e| NetError::Io(e.to_string()))?;
+                }
+                Effect::Close { code, reason } => {
+                    let m = Message::Close {
+                        code,
+                        reason: reason.clone(),
+                    };
+                    let _ = timeout(t, send.write_all(&m.to_frame())).await;
+                    return Err(NetError::Refused { code, reason });
+                }
+                Effect::PeerClosed { code, reason } => {
+                    return Err(NetError::Refused { code, reason });
+                }
+                Effect::Finished(r) => return Ok(Outcome::Finished(r)),
+                Effect::Joined(c) => return Ok(Outcome::Joined(c)),
+            }
+        }
+        if session.is_over() {
+            return Err(NetError::Io("the session ended without a result".into()));
+        }
+        let next = match read_frame(recv, t).await? {
+            Ok(msg) => {
+                let s = &mut session;
+                // The session calls the store (SQLite): let the runtime move other tasks away.
+                // A panic anywhere in it drops this peer only.
+                tokio::task::block_in_place(|| catch_unwind(AssertUnwindSafe(|| s.handle(msg))))
+                    .unwrap_or_else(|_| {
+                        session.fault(CloseCode::Internal, "handling the peer's message panicked")
+                    })
+            }
+            Err(why) => {
+                let code = if why.contains("within") {
+                    CloseCode::Timeout
+                } else {
+                    CloseCode::Protocol
+                };
+                tracing::warn!(%why, "dropping a peer");
+                session.fault(code, &why)
+            }
+        };
+        effects = next;
+    }
+}
+
+/// End this side's stream and wait until the peer has it all (`close()` would drop
+/// undelivered data).
+async fn finish(send: &mut SendStream, t: Duration) {
+    let _ = send.finish();
+    let _ = tokio::time::timeout(t, send.stopped()).await;
+}

@@ -1,0 +1,432 @@
+//! Sessions over real iroh endpoints on loopback (no mocks): join, first sync, edits both
+//! ways, reconnects, the membership gate, removal, and hostile peers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ReadDoc, ROOT};
+use ed25519_dalek::SigningKey;
+use hearth_sync::memory::MemoryStore;
+use hearth_sync::net::{NetConfig, NetError, Node, ALPN};
+use hearth_sync::wire::{BatchItem, DocPayload};
+use hearth_sync::{
+    endpoint_id, endpoint_secret, Clinic, CloseCode, DocMeta, FrameDecoder, JoinRequest, Member,
+    Message, Role, Ticket,
+};
+use iroh::endpoint::{presets, RecvStream, SendStream};
+use iroh::{Endpoint, EndpointAddr, PublicKey, RelayMode, SecretKey};
+
+/// A zero-bit bloom filter sync message (automerge 0.12 panics generating a reply to it).
+const ZERO_BIT_BLOOM: [u8; 10] = [0x42, 0, 0, 1, 0, 3, 1, 0, 7, 0];
+/// Text that appears in every record: it must never reach a refused device.
+const MARKER: &str = "PHI-MARKER-7731";
+
+struct Peer {
+    store: Arc<MemoryStore>,
+    node: Node,
+    key: SigningKey,
+}
+
+fn config() -> NetConfig {
+    NetConfig::default().read_timeout(Duration::from_secs(2))
+}
+
+fn random_key() -> SigningKey {
+    let mut b = [0u8; 32];
+    getrandom::getrandom(&mut b).unwrap();
+    SigningKey::from_bytes(&b)
+}
+
+async fn peer() -> Peer {
+    let key = random_key();
+    let store = Arc::new(MemoryStore::default());
+    let node = Node::bind(endpoint_secret(&key), store.clone(), config())
+        .await
+        .unwrap();
+    node.serve();
+    Peer { store, node, key }
+}
+
+fn member_of(p: &Peer, role: Role) -> Member {
+    Member {
+        endpoint: p.node.id(),
+        log_key: p.key.verifying_key().to_bytes(),
+        device: p.node.id()[..16].to_vec(),
+        name: "device".into(),
+        role,
+        stake: 1,
+    }
+}
+
+async fn registrar() -> Peer {
+    let a = peer().await;
+    let clinic = Clinic::create("Elm Street", &a.key, member_of(&a, Role::Admin), 1).unwrap();
+    a.store.set_clinic(clinic, Some(a.key.clone()));
+    a
+}
+
+/// `b` joins `a`'s clinic with a ticket, over the network.
+async fn join(a: &Peer, b: &Peer) {
+    let mut secret = [0u8; 32];
+    getrandom::getrandom(&mut secret).unwrap();
+    a.store.invite(secret, Role::Clinician);
+    let ticket = Ticket {
+        clinic: a.store.clinic_now().unwrap().id(),
+        endpoint: a.node.id(),
+        addrs: a.node.addrs(),
+        secret,
+    };
+    let ticket = Ticket::from_text(&ticket.to_text()).unwrap();
+    let req = JoinRequest::signed(
+        &ticket,
+        &b.key,
+        b.node.id(),
+        b.node.id()[..16].to_vec(),
+        "b",
+    );
+    let clinic = b.node.join(ticket, req).await.unwrap();
+    b.store.set_clinic(clinic, None);
+}
+
+fn note(text: &str) -> Automerge {
+    let mut d = Automerge::new();
+    let mut tx = d.transaction();
+    tx.put(ROOT, "text", text).unwrap();
+    tx.commit();
+    d
+}
+
+fn edit(store: &MemoryStore, id: &str, key: &str, value: &str) {
+    let mut d = store.get(id).unwrap();
+    let mut tx = d.transaction();
+    tx.put(ROOT, key, value).unwrap();
+    tx.commit();
+    store.put(id, "session-note", &d);
+}
+
+fn read(store: &MemoryStore, id: &str, key: &str) -> Option<String> {
+    let d = store.get(id)?;
+    d.get(ROOT, key)
+        .unwrap()
+        .and_then(|(v, _)| v.into_string().ok())
+}
+
+async fn sync(from: &Peer, to: &Peer) -> Result<hearth_sync::Report, NetError> {
+    from.node.sync_with(to.node.id(), &to.node.addrs()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_sync_edits_both_ways_and_offline_edits_merge_after_reconnect() {
+    let a = registrar().await;
+    for i in 0..20 {
+        a.store.put(
+            &format!("n{i}"),
+            "session-note",
+            &note(&format!("{MARKER} {i}")),
+        );
+    }
+    let b = peer().await;
+    join(&a, &b).await;
+
+    // First sync: B receives every document whole.
+    let r = sync(&b, &a).await.unwrap();
+    assert_eq!(r.applied, 20, "{r:?}");
+    assert_eq!(b.store.ids().len(), 20);
+    assert_eq!(read(&b.store, "n3", "text").unwrap(), format!("{MARKER} 3"));
+
+    // Edits both ways, then B syncs again: only the changed documents move, by Automerge sync.
+    edit(&a.store, "n1", "text", "edited on A");
+    edit(&b.store, "n2", "text", "edited on B");
+    b.store.put("b-new", "session-note", &note("made on B"));
+    let r = sync(&b, &a).await.unwrap();
+    assert_eq!(
+        r.whole_sent, 1,
+        "only the new document travels whole: {r:?}"
+    );
+    assert!(r.sync_sent >= 2 && r.applied == 1, "{r:?}");
+    assert_eq!(read(&b.store, "n1", "text").unwrap(), "edited on A");
+    assert_eq!(read(&a.store, "n2", "text").unwrap(), "edited on B");
+    assert_eq!(read(&a.store, "b-new", "text").unwrap(), "made on B");
+
+    // Offline: both edit the same note (different fields) while apart; A dials this time.
+    edit(&a.store, "n5", "a-field", "from A");
+    edit(&b.store, "n5", "b-field", "from B");
+    let r = sync(&a, &b).await.unwrap();
+    assert!(r.applied == 1, "{r:?}");
+    for s in [&a.store, &b.store] {
+        assert_eq!(read(s, "n5", "a-field").unwrap(), "from A");
+        assert_eq!(read(s, "n5", "b-field").unwrap(), "from B");
+    }
+    assert_eq!(
+        a.store.get("n5").unwrap().get_heads(),
+        b.store.get("n5").unwrap().get_heads()
+    );
+
+    // A reconnect with nothing new moves no document.
+    let r = sync(&b, &a).await.unwrap();
+    assert_eq!((r.whole_sent, r.sync_sent, r.applied), (0, 0, 0), "{r:?}");
+    assert!(a.store.refusals().is_empty(), "{:?}", a.store.refusals());
+}
+
+/// A raw iroh endpoint, to speak the protocol by hand.
+async fn raw_endpoint(key: &SigningKey) -> Endpoint {
+    Endpoint::builder(presets::Minimal)
+        .relay_mode(RelayMode::Disabled)
+        .clear_ip_transports()
+        .bind_addr("127.0.0.1:0")
+        .unwrap()
+        .secret_key(SecretKey::from_bytes(&endpoint_secret(key)))
+        .bind()
+        .await
+        .unwrap()
+}
+
+async fn raw_connect(ep: &Endpoint, to: &Peer) -> (SendStream, RecvStream) {
+    let addr = to.node.addrs().into_iter().fold(
+        EndpointAddr::new(PublicKey::from_bytes(&to.node.id()).unwrap()),
+        |a, s| a.with_ip_addr(s),
+    );
+    let conn = ep.connect(addr, ALPN).await.unwrap();
+    let (send, recv) = conn.open_bi().await.unwrap();
+    // Keep the connection alive for the stream's lifetime.
+    std::mem::forget(conn);
+    (send, recv)
+}
+
+/// Everything the peer sends until it ends its stream (or 10 s pass), as messages.
+async fn read_all(recv: &mut RecvStream) -> (Vec<u8>, Vec<Message>) {
+    let bytes = tokio::time::timeout(Duration::from_secs(10), recv.read_to_end(1 << 20))
+        .await
+        .expect("the node should end the stream")
+        .unwrap_or_default();
+    let mut d = FrameDecoder::default();
+    d.push(&bytes);
+    let mut out = Vec::new();
+    while let Ok(Some(m)) = d.next_message() {
+        out.push(m);
+    }
+    (bytes, out)
+}
+
+fn close_code(msgs: &[Message]) -> Option<CloseCode> {
+    msgs.iter().find_map(|m| match m {
+        Message::Close { code, .. } => Some(*code),
+        _ => None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_member_is_refused_before_any_record_byte_is_sent() {
+    let a = registrar().await;
+    a.store.put("n1", "session-note", &note(MARKER));
+    let clinic = a.store.clinic_now().unwrap();
+
+    let stranger = random_key();
+    let ep = raw_endpoint(&stranger).await;
+    let (mut send, mut recv) = raw_connect(&ep, &a).await;
+    let hello = Message::Hello {
+        clinic: clinic.id(),
+        log_len: 1,
+        log_head: clinic.hash_at(0).unwrap(),
+    };
+    send.write_all(&hello.to_frame()).await.unwrap();
+    let (bytes, msgs) = read_all(&mut recv).await;
+    assert_eq!(msgs.len(), 1, "only the refusal: {msgs:?}");
+    match &msgs[0] {
+        Message::Close { code, reason } => {
+            assert_eq!(*code, CloseCode::NotMember);
+            assert!(reason.contains("not a member"), "{reason}");
+        }
+        other => panic!("expected a close, got {other:?}"),
+    }
+    assert!(!String::from_utf8_lossy(&bytes).contains(MARKER));
+    let refused = a.store.refusals();
+    let stranger_id = endpoint_id(&endpoint_secret(&stranger));
+    assert!(
+        refused
+            .iter()
+            .any(|(e, why)| *e == stranger_id && why.contains("not a member")),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removed_member_is_refused() {
+    let a = registrar().await;
+    a.store.put("n1", "session-note", &note(MARKER));
+    let b = peer().await;
+    join(&a, &b).await;
+    sync(&b, &a).await.unwrap();
+    a.store.remove_member(b.node.id()).unwrap();
+    a.store.put("n2", "session-note", &note(MARKER));
+    match sync(&b, &a).await {
+        Err(NetError::Refused { code, reason }) => {
+            assert_eq!(code, CloseCode::NotMember);
+            assert!(reason.contains("removed member"), "{reason}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(b.store.get("n2").is_none());
+    // A's log of refusals names B.
+    assert!(a.store.refusals().iter().any(|(e, _)| *e == b.node.id()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_peer_is_dropped_without_panic_and_others_keep_syncing() {
+    let a = registrar().await;
+    for i in 0..5 {
+        a.store.put(
+            &format!("n{i}"),
+            "session-note",
+            &note(&format!("note {i}")),
+        );
+    }
+    // H is a member (so it gets past the gate) that then misbehaves.
+    let h_key = random_key();
+    let h_id = endpoint_id(&endpoint_secret(&h_key));
+    let mut clinic = a.store.clinic_now().unwrap();
+    clinic
+        .add(
+            &a.key,
+            Member {
+                endpoint: h_id,
+                log_key: h_key.verifying_key().to_bytes(),
+                device: vec![9; 16],
+                name: "hostile".into(),
+                role: Role::Clinician,
+                stake: 1,
+            },
+            2,
+        )
+        .unwrap();
+    a.store.set_clinic(clinic.clone(), Some(a.key.clone()));
+    let b = peer().await;
+    join(&a, &b).await;
+    let ep = raw_endpoint(&h_key).await;
+
+    let hostile = async {
+        let mut codes = Vec::new();
+        // Garbage.
+        let (mut s, mut r) = raw_connect(&ep, &a).await;
+        s.write_all(&[0, 0, 0, 5, 9, 9, 9, 9, 9]).await.unwrap();
+        codes.push(close_code(&read_all(&mut r).await.1));
+        // An oversized length.
+        let (mut s, mut r) = raw_connect(&ep, &a).await;
+        s.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
+        codes.push(close_code(&read_all(&mut r).await.1));
+        // A length with no body: dropped at the read timeout.
+        let (mut s, mut r) = raw_connect(&ep, &a).await;
+        s.write_all(&100u32.to_be_bytes()).await.unwrap();
+        codes.push(close_code(&read_all(&mut r).await.1));
+        // A zero-bit bloom filter sync message, after a proper handshake.
+        let (mut s, mut r) = raw_connect(&ep, &a).await;
+        let c = a.store.clinic_now().unwrap();
+        s.write_all(
+            &Message::Hello {
+                clinic: c.id(),
+                log_len: c.len(),
+                log_head: c.head(),
+            }
+            .to_frame(),
+        )
+        .await
+        .unwrap();
+        let mut d = FrameDecoder::default();
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            let mut buf = [0u8; 4096];
+            let n = r.read(&mut buf).await.unwrap().unwrap();
+            d.push(&buf[..n]);
+            while let Some(m) = d.next_message().unwrap() {
+                got.push(m);
+            }
+        }
+        s.write_all(
+            &Message::Log {
+                from: c.len(),
+                entries: vec![],
+            }
+            .to_frame(),
+        )
+        .await
+        .unwrap();
+        // Offer n0 with other heads, so A syncs it with H.
+        let manifest = Message::Manifest {
+            contracts: vec![],
+            docs: vec![DocMeta {
+                id: "n0".into(),
+                kind: "session-note".into(),
+                heads: vec![[7; 32]],
+            }],
+        };
+        s.write_all(&manifest.to_frame()).await.unwrap();
+        let batch = Message::Batch {
+            items: vec![BatchItem {
+                id: "n0".into(),
+                kind: "session-note".into(),
+                payload: DocPayload::Sync(ZERO_BIT_BLOOM.to_vec()),
+            }],
+        };
+        s.write_all(&batch.to_frame()).await.unwrap();
+        codes.push(close_code(&read_all(&mut r).await.1));
+        codes
+    };
+    let honest = async {
+        let mut reports = Vec::new();
+        for i in 0..3 {
+            edit(&a.store, "n1", "round", &i.to_string());
+            reports.push(sync(&b, &a).await);
+        }
+        reports
+    };
+    let (codes, reports) = tokio::join!(hostile, honest);
+    assert_eq!(
+        codes,
+        vec![
+            Some(CloseCode::Protocol),
+            Some(CloseCode::Protocol),
+            Some(CloseCode::Timeout),
+            Some(CloseCode::Protocol)
+        ]
+    );
+    for r in reports {
+        r.unwrap();
+    }
+    assert_eq!(read(&b.store, "n1", "round").unwrap(), "2");
+    // After all that, A still serves: one more sync works, and every drop was logged.
+    edit(&a.store, "n4", "text", "after the attack");
+    sync(&b, &a).await.unwrap();
+    assert_eq!(read(&b.store, "n4", "text").unwrap(), "after the attack");
+    let refusals: Vec<_> = a
+        .store
+        .refusals()
+        .into_iter()
+        .filter(|(e, _)| *e == h_id)
+        .collect();
+    assert_eq!(refusals.len(), 4, "{refusals:?}");
+    assert!(refusals[3].1.contains("zero bits"), "{refusals:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_used_invite_is_refused() {
+    let a = registrar().await;
+    let b = peer().await;
+    let mut secret = [0u8; 32];
+    getrandom::getrandom(&mut secret).unwrap();
+    a.store.invite(secret, Role::Clinician);
+    let ticket = Ticket {
+        clinic: a.store.clinic_now().unwrap().id(),
+        endpoint: a.node.id(),
+        addrs: a.node.addrs(),
+        secret,
+    };
+    let req = JoinRequest::signed(&ticket, &b.key, b.node.id(), vec![1; 16], "b");
+    b.node.join(ticket.clone(), req.clone()).await.unwrap();
+    let c = peer().await;
+    let req = JoinRequest::signed(&ticket, &c.key, c.node.id(), vec![2; 16], "c");
+    match c.node.join(ticket, req).await {
+        Err(NetError::Refused { code, .. }) => assert_eq!(code, CloseCode::InviteRefused),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
