@@ -319,6 +319,58 @@ pub(crate) enum ConsentCmd {
         /// Contract id.
         contract: String,
     },
+    /// Emergency access to a patient's chart outside their consent: reads only, time-limited,
+    /// logged and shown to the patient and the clinic.
+    BreakGlass {
+        /// Patient id.
+        #[arg(long)]
+        patient: String,
+        /// Why (at least 10 characters; the patient will read it).
+        #[arg(long)]
+        reason: String,
+        /// How long, 1 to 240 minutes.
+        #[arg(long, default_value_t = 60)]
+        minutes: u32,
+    },
+    /// Who can see a patient's records (contracts and defaults), emergency accesses, and who looked.
+    Who {
+        /// Patient id.
+        #[arg(long)]
+        patient: String,
+    },
+    /// Register the public key of the patient's own device (64 hex digits, from `hearth consent
+    /// keygen` on that device); prints the fingerprint to compare with the patient.
+    Device {
+        /// Patient id.
+        #[arg(long)]
+        patient: String,
+        /// The device's public key.
+        public_key: String,
+    },
+    /// Accept a consent the patient signed on their registered device (`hearth consent sign`).
+    AddSigned {
+        /// Patient id.
+        #[arg(long)]
+        patient: String,
+        /// The signed consent file.
+        file: PathBuf,
+    },
+    /// On the patient's device (no vault): make a signing key, saved to FILE (mode 0600).
+    Keygen {
+        /// Where to save the secret key (never overwritten).
+        file: PathBuf,
+    },
+    /// On the patient's device (no vault): sign a FHIR R4 Consent; prints the signed consent.
+    Sign {
+        /// The patient's key file (from `keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The previous version's FHIR JSON, to sign the next version of that contract.
+        #[arg(long)]
+        after: Option<PathBuf>,
+        /// The FHIR Consent JSON file.
+        file: PathBuf,
+    },
     /// May this device do ACTION on CATEGORY records for PURPOSE? Prints the decision and why.
     Check {
         /// Patient id.
@@ -832,6 +884,45 @@ pub(crate) fn run(
                     )?
                 }
             }
+            ConsentCmd::BreakGlass {
+                patient,
+                reason,
+                minutes,
+            } => crate::consent::break_glass(h, &patient, &reason, minutes, as_json, out)?,
+            ConsentCmd::Who { patient } => crate::consent::who(h, &patient, as_json, out)?,
+            ConsentCmd::Device {
+                patient,
+                public_key,
+            } => {
+                let fp = h.register_patient_device(&patient, &public_key)?;
+                writeln!(
+                    out,
+                    "registered the patient's device, fingerprint {fp}\n(compare it with the one the patient's device shows)"
+                )?
+            }
+            ConsentCmd::AddSigned { patient, file } => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("could not read {}", file.display()))?;
+                let (c, new) = h.record_signed_consent(&patient, &text)?;
+                if as_json {
+                    json(out, &c)?
+                } else if new {
+                    writeln!(
+                        out,
+                        "accepted consent {} v{} signed by the patient: {}",
+                        c.contract_id, c.version, c.summary
+                    )?
+                } else {
+                    writeln!(
+                        out,
+                        "consent {} v{} is already known: nothing changed",
+                        c.contract_id, c.version
+                    )?
+                }
+            }
+            ConsentCmd::Keygen { .. } | ConsentCmd::Sign { .. } => {
+                anyhow::bail!("keygen and sign run without a vault")
+            }
             ConsentCmd::Template { patient } => writeln!(out, "{}", h.consent_template(&patient)?)?,
             ConsentCmd::List { patient } => {
                 let list = h.consents(&patient)?;
@@ -968,6 +1059,7 @@ pub(crate) fn run(
         | Command::Passwd { .. }
         | Command::Status
         | Command::Patient(_)
+        | Command::SemanticSearch(_)
         | Command::Verify { .. } => {
             return Err(anyhow!("internal: command routed to the wrong handler"));
         }

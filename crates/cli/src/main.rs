@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context};
 use clap::{Args, Parser, Subcommand};
 mod clinical;
+mod consent;
 
 use hearth_api::{
     Diagnosis, ErrorKind, NewPatient, Patient, PatientPatch, PatientRow, PatientStatus,
@@ -367,6 +368,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             h.change_passphrase(&old, &new)?;
             writeln!(out, "passphrase changed")?;
+        }
+        Command::Consent(clinical::ConsentCmd::Keygen { file }) => consent::keygen(&file, &mut out)?,
+        Command::Consent(clinical::ConsentCmd::Sign { key, after, file }) => {
+            consent::sign(&key, &file, after.as_deref(), &mut out)?
         }
         Command::Verify {
             archive,

@@ -336,3 +336,120 @@ fn export_needs_consent_and_verifies_offline() {
     assert_eq!(o.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&o.stdout).contains("does NOT verify"));
 }
+
+#[test]
+fn the_patients_device_signs_consents_and_break_glass_is_shown_to_the_patient() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let p = env.json(&["patient", "add", "--name", "Ada Lovelace"]);
+    let pid = p["id"].as_str().unwrap();
+
+    // On the patient's device: a key (never overwritten), then a signed consent.
+    let key = env.dir.path().join("ada.key");
+    let shown = env.ok(&["consent", "keygen", key.to_str().unwrap()]);
+    fails(
+        &env.hearth(&["consent", "keygen", key.to_str().unwrap()]),
+        1,
+        "never overwritten",
+    );
+    let public = shown
+        .lines()
+        .find_map(|l| l.strip_prefix("public key:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let template = env.dir.path().join("template.json");
+    std::fs::write(
+        &template,
+        env.ok(&["consent", "template", "--patient", pid]),
+    )
+    .unwrap();
+    let signed = env.dir.path().join("signed.json");
+    let s = env.ok(&[
+        "consent",
+        "sign",
+        "--key",
+        key.to_str().unwrap(),
+        template.to_str().unwrap(),
+    ]);
+    std::fs::write(&signed, &s).unwrap();
+
+    // The clinic: unregistered device refused; registered, accepted; replay ignored.
+    fails(
+        &env.hearth(&[
+            "consent",
+            "add-signed",
+            "--patient",
+            pid,
+            signed.to_str().unwrap(),
+        ]),
+        6,
+        "register",
+    );
+    let reg = env.ok(&["consent", "device", "--patient", pid, &public]);
+    let fp = shown
+        .lines()
+        .find_map(|l| l.strip_prefix("fingerprint:"))
+        .unwrap()
+        .trim();
+    assert!(reg.contains(fp), "{reg} vs {fp}");
+    assert!(env
+        .ok(&[
+            "consent",
+            "add-signed",
+            "--patient",
+            pid,
+            signed.to_str().unwrap()
+        ])
+        .contains("accepted"));
+    assert!(env
+        .ok(&[
+            "consent",
+            "add-signed",
+            "--patient",
+            pid,
+            signed.to_str().unwrap()
+        ])
+        .contains("already known"));
+    // One byte of the signed consent changed: refused, nothing stored.
+    let tampered = env.dir.path().join("tampered.json");
+    std::fs::write(&tampered, s.replacen("TREAT", "HRESCH", 1)).unwrap();
+    fails(
+        &env.hearth(&[
+            "consent",
+            "add-signed",
+            "--patient",
+            pid,
+            tampered.to_str().unwrap(),
+        ]),
+        6,
+        "signature",
+    );
+    let list = env.json(&["consent", "list", "--patient", pid]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["attested"], false);
+
+    // Break-glass: a reason is required; then it is listed for the patient.
+    fails(
+        &env.hearth(&["consent", "break-glass", "--patient", pid, "--reason", "x"]),
+        6,
+        "reason",
+    );
+    assert!(env
+        .ok(&[
+            "consent",
+            "break-glass",
+            "--patient",
+            pid,
+            "--reason",
+            "crisis call, covering for Dr Roe",
+            "--minutes",
+            "30"
+        ])
+        .contains("EMERGENCY ACCESS"));
+    let who = env.ok(&["consent", "who", "--patient", pid]);
+    assert!(who.contains("crisis call, covering for Dr Roe"), "{who}");
+    assert!(who.contains("(ACTIVE)"), "{who}");
+    assert!(who.contains(fp), "{who}");
+    assert!(who.contains("this device: "), "{who}");
+}
