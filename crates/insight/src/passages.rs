@@ -75,16 +75,14 @@ fn word_chunks(text: &str, r: Range<usize>, max_words: usize) -> Vec<Range<usize
     let mut out = Vec::new();
     let mut words = 0;
     let mut chunk_start: Option<usize> = None;
-    let mut last_end = 0;
     let mut in_word = false;
     for (i, c) in s.char_indices() {
         if c.is_whitespace() {
             if in_word {
-                last_end = i;
                 in_word = false;
                 if words == max_words {
                     if let Some(a) = chunk_start.take() {
-                        out.push(r.start + a..r.start + last_end);
+                        out.push(r.start + a..r.start + i);
                     }
                     words = 0;
                 }
