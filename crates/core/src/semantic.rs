@@ -237,7 +237,10 @@ impl Hearth {
         let stored = self.stored_embeddings()?;
         let mut todo = Vec::new();
         for (pid, notes) in by_patient {
-            let (permit, reason) = self.analysis_permitted(&pid)?;
+            // A note whose patient cannot be checked (e.g. not here yet) is not analysed.
+            let (permit, reason) = self
+                .analysis_permitted(&pid)
+                .unwrap_or_else(|e| (false, e.to_string()));
             if !permit {
                 report.withdrawn += self.withdraw(&pid, &notes, &stored)?;
                 report.refused.push((pid, reason));
@@ -401,7 +404,9 @@ impl Hearth {
             let allowed = match permitted.get(&h.patient_id) {
                 Some(a) => *a,
                 None => {
-                    let (a, reason) = self.analysis_permitted(&h.patient_id)?;
+                    let (a, reason) = self
+                        .analysis_permitted(&h.patient_id)
+                        .unwrap_or_else(|e| (false, e.to_string()));
                     if !a {
                         out.refused.push((h.patient_id.clone(), reason));
                     }

@@ -174,3 +174,32 @@ fn a_missing_or_damaged_model_is_a_clear_error_and_the_rest_works() {
     assert_eq!(h.search("insomnia", 5).unwrap().len(), 1);
     assert_eq!(h.notes(&ada).unwrap().len(), 1);
 }
+
+#[test]
+fn indexing_on_a_background_thread_leaves_the_vault_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = vault(&dir);
+    let ada = patient(&h, "Ada");
+    allow_analysis(&h, &ada);
+    for i in 0..24 {
+        note(&h, &ada, &format!("{GRIEF} Session {i}. {INSOMNIA}"));
+    }
+    let m = model();
+    let (report, added) = std::thread::scope(|s| {
+        let bg = h.clone();
+        let m = &m;
+        let indexing = s.spawn(move || bg.index_notes(m, &mut |_, _| {}).unwrap());
+        // Meanwhile the clinician keeps writing.
+        let added: Vec<String> = (0..3).map(|_| note(&h, &ada, BO)).collect();
+        (indexing.join().unwrap(), added)
+    });
+    assert!(report.embedded >= 24, "{report:?}");
+    // Notes written during the run are picked up by the next one.
+    let r = h.index_notes(&m, &mut |_, _| {}).unwrap();
+    assert_eq!(r.embedded + r.unchanged, 27);
+    assert_eq!(r.embedded, 27 - report.embedded);
+    let found = h
+        .semantic_search(&m, "stress at work from a new boss", 3)
+        .unwrap();
+    assert!(added.contains(&found.hits[0].record_id), "{:?}", found.hits);
+}
