@@ -280,7 +280,10 @@ impl Hearth {
         let role = Role::from_code(role)
             .ok_or_else(|| invalid("role", "use clinician, admin or patient"))?;
         if name.trim().is_empty() || name.len() > 200 {
-            return Err(invalid("name", "give the clinic a name of 1 to 200 characters"));
+            return Err(invalid(
+                "name",
+                "give the clinic a name of 1 to 200 characters",
+            ));
         }
         let me = self.this_member(device_name, role, 1)?;
         let (key, now) = {
@@ -366,7 +369,10 @@ impl Hearth {
         let hash = hex::encode(Ticket::secret_hash(&secret));
         let (clinic, listen) = self.modify_clinic(|f, c, now| {
             if c.registrar().endpoint != me {
-                return Err(invalid("invite", "only the clinic's registrar device can invite; run this there"));
+                return Err(invalid(
+                    "invite",
+                    "only the clinic's registrar device can invite; run this there",
+                ));
             }
             f.invites.retain(|i| i.expires > now);
             f.invites.push(InviteFile {
@@ -414,7 +420,12 @@ impl Hearth {
     }
 
     /// Keep the clinic the registrar sent after a join.
-    pub fn clinic_joined(&self, clinic: &Clinic, listen: SocketAddr, mdns: bool) -> Result<ClinicInfo> {
+    pub fn clinic_joined(
+        &self,
+        clinic: &Clinic,
+        listen: SocketAddr,
+        mdns: bool,
+    ) -> Result<ClinicInfo> {
         self.store_new_clinic(clinic, listen, mdns)?;
         self.clinic_info()?
             .ok_or_else(|| CoreError::Internal("the clinic was not stored".into()))
@@ -425,7 +436,12 @@ impl Hearth {
         let id: [u8; 32] = hex::decode(endpoint.trim())
             .ok()
             .and_then(|v| v.try_into().ok())
-            .ok_or_else(|| invalid("member", "give the member's endpoint id (64 hex digits, from hearth clinic members)"))?;
+            .ok_or_else(|| {
+                invalid(
+                    "member",
+                    "give the member's endpoint id (64 hex digits, from hearth clinic members)",
+                )
+            })?;
         let key = {
             let mut vault = self.vault();
             self.log_key(&mut vault)?
@@ -629,8 +645,9 @@ impl Store for VaultStore {
                     .get(&patient)
                     .map(|v| v.iter().map(|s| s.contract().clone()).collect())
                     .unwrap_or_default();
-                let d = Hearth::decide_for(peer, &set, &patient, Action::Read, category, false, today)
-                    .map_err(failed)?;
+                let d =
+                    Hearth::decide_for(peer, &set, &patient, Action::Read, category, false, today)
+                        .map_err(failed)?;
                 if !d.permit {
                     continue;
                 }
@@ -675,13 +692,19 @@ impl Store for VaultStore {
         Ok(doc.to_vec())
     }
 
-    fn apply(&self, peer: &Member, kind: &str, id: &str, document: &[u8]) -> Result<bool, StoreError> {
+    fn apply(
+        &self,
+        peer: &Member,
+        kind: &str,
+        id: &str,
+        document: &[u8],
+    ) -> Result<bool, StoreError> {
         if !SYNCED.contains(&kind) {
             return Err(StoreError::Invalid(format!("kind {kind:?} does not sync")));
         }
         let me = self.hearth.vault().device_id().to_vec();
-        let (patient, category, author) = received_facts(kind, document, &me)
-            .map_err(|e| StoreError::Invalid(e.message()))?;
+        let (patient, category, author) =
+            received_facts(kind, document, &me).map_err(|e| StoreError::Invalid(e.message()))?;
         let is_author = author.is_some_and(|a| a == peer.member_id());
         {
             let mut vault = self.hearth.vault();
@@ -696,10 +719,23 @@ impl Store for VaultStore {
                     Ok(Err(e)) => return Err(failed(e)),
                 }
             }
-            let stored = kind != "patient" || vault.meta(&RecordId::new(&patient).map_err(failed)?).is_ok();
-            let set = self.contracts(&mut vault, &patient, stored).map_err(failed)?;
-            let d = Hearth::decide_for(peer, &set, &patient, Action::Write, category, is_author, today(&vault))
+            let stored = kind != "patient"
+                || vault
+                    .meta(&RecordId::new(&patient).map_err(failed)?)
+                    .is_ok();
+            let set = self
+                .contracts(&mut vault, &patient, stored)
                 .map_err(failed)?;
+            let d = Hearth::decide_for(
+                peer,
+                &set,
+                &patient,
+                Action::Write,
+                category,
+                is_author,
+                today(&vault),
+            )
+            .map_err(failed)?;
             if !d.permit {
                 drop(vault);
                 self.refused_write(peer, id, &d.reason);
@@ -750,7 +786,10 @@ impl Store for VaultStore {
                 .ok()
                 .is_some_and(|p| vault.meta(&p).is_ok_and(|m| m.kind == "patient"));
             if exists {
-                if self.store_contract(&mut vault, &patient, &s).map_err(failed)? {
+                if self
+                    .store_contract(&mut vault, &patient, &s)
+                    .map_err(failed)?
+                {
                     new += 1;
                 }
             } else {
@@ -762,7 +801,11 @@ impl Store for VaultStore {
         Ok(new)
     }
 
-    fn redeem(&self, endpoint: [u8; 32], request: &JoinRequest) -> Result<Vec<SignedEntry>, StoreError> {
+    fn redeem(
+        &self,
+        endpoint: [u8; 32],
+        request: &JoinRequest,
+    ) -> Result<Vec<SignedEntry>, StoreError> {
         let key = {
             let mut vault = self.hearth.vault();
             self.hearth.log_key(&mut vault).map_err(failed)?
@@ -773,7 +816,11 @@ impl Store for VaultStore {
                 .invites
                 .iter()
                 .position(|i| i.hash == hash && i.expires > now)
-                .ok_or_else(|| CoreError::Denied("the invite is unknown, used or expired; ask for a new one".into()))?;
+                .ok_or_else(|| {
+                    CoreError::Denied(
+                        "the invite is unknown, used or expired; ask for a new one".into(),
+                    )
+                })?;
             let inv = f.invites.remove(pos);
             let role = Role::from_code(&inv.role)
                 .ok_or_else(|| CoreError::Internal("an invite with an unknown role".into()))?;
@@ -801,9 +848,9 @@ impl Store for VaultStore {
     fn refused(&self, endpoint: [u8; 32], reason: &str) {
         tracing::warn!(peer = %hex::encode(&endpoint[..5]), %reason, "sync peer refused");
         let record = format!("sync:{}", hex::encode(endpoint));
-        if let Err(e) = self
-            .hearth
-            .log_access(&record, hearth_ledger::AccessAction::View, "sync-refused")
+        if let Err(e) =
+            self.hearth
+                .log_access(&record, hearth_ledger::AccessAction::View, "sync-refused")
         {
             tracing::error!(error = %e, "the refusal could not be logged");
         }
@@ -838,7 +885,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = vault(dir.path(), "a");
         let info = a
-            .clinic_create("Elm Street Clinic", "front desk", "admin", "127.0.0.1:47100".parse().unwrap(), false)
+            .clinic_create(
+                "Elm Street Clinic",
+                "front desk",
+                "admin",
+                "127.0.0.1:47100".parse().unwrap(),
+                false,
+            )
             .unwrap();
         assert!(info.registrar);
         assert_eq!(info.members.len(), 1);
@@ -849,15 +902,24 @@ mod tests {
         let (t, req) = b.join_request(&ticket, "laptop").unwrap();
         let store = a.sync_store();
         let entries = store.redeem(b.endpoint_id().unwrap(), &req).unwrap();
-        assert!(store.redeem(b.endpoint_id().unwrap(), &req).is_err(), "one-time");
+        assert!(
+            store.redeem(b.endpoint_id().unwrap(), &req).is_err(),
+            "one-time"
+        );
         let clinic = Clinic::from_entries(entries).unwrap();
         assert_eq!(clinic.id(), t.clinic);
-        let info = b.clinic_joined(&clinic, "127.0.0.1:0".parse().unwrap(), false).unwrap();
+        let info = b
+            .clinic_joined(&clinic, "127.0.0.1:0".parse().unwrap(), false)
+            .unwrap();
         assert!(!info.registrar);
         assert_eq!(info.members.len(), 2);
-        let info = a.clinic_remove(&hex::encode(b.endpoint_id().unwrap())).unwrap();
+        let info = a
+            .clinic_remove(&hex::encode(b.endpoint_id().unwrap()))
+            .unwrap();
         assert!(info.members.iter().any(|m| !m.active));
-        assert!(b.clinic_remove(&hex::encode(a.endpoint_id().unwrap())).is_err());
+        assert!(b
+            .clinic_remove(&hex::encode(a.endpoint_id().unwrap()))
+            .is_err());
         // Nothing of the clinic's name is readable in the files.
         a.lock();
         for entry in std::fs::read_dir(dir.path()).unwrap() {

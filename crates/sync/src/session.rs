@@ -173,6 +173,7 @@ pub struct Session {
     peer: Option<Member>,
     peer_log: (u64, [u8; 32]),
     mine: BTreeMap<String, DocMeta>,
+    mine_order: Vec<String>,
     theirs: BTreeMap<String, DocMeta>,
     syncing: BTreeMap<String, DocSync>,
     whole_pending: Vec<String>,
@@ -221,6 +222,7 @@ impl Session {
             peer: None,
             peer_log: (0, [0; 32]),
             mine: BTreeMap::new(),
+            mine_order: Vec::new(),
             theirs: BTreeMap::new(),
             syncing: BTreeMap::new(),
             whole_pending: Vec::new(),
@@ -553,6 +555,7 @@ impl Session {
             .iter()
             .map(|d| (d.id.clone(), d.clone()))
             .collect();
+        self.mine_order = offer.docs.iter().map(|d| d.id.clone()).collect();
         Ok(Message::Manifest {
             contracts: offer.contracts,
             docs: offer.docs,
@@ -595,8 +598,12 @@ impl Session {
             v.sort_unstable();
             v
         };
-        for (id, mine) in &self.mine {
+        for id in &self.mine_order {
+            let Some(mine) = self.mine.get(id) else {
+                continue;
+            };
             match self.theirs.get(id) {
+                // In the store's order (patients before their records).
                 None => self.whole_pending.push(id.clone()),
                 Some(t) if heads_sorted(&t.heads) != heads_sorted(&mine.heads) => {
                     if t.kind != mine.kind {

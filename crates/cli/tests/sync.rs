@@ -1,0 +1,264 @@
+//! Clinic sync between two `hearth` processes over real iroh on loopback: a registrar running
+//! `hearth node`, a clinician device joining with a ticket and syncing with `hearth sync`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// In every chart: must never reach a device without consent.
+const SECRET_PATIENT: &str = "Nocontract-Marker-55120";
+const PSY_MARKER: &str = "Psychotherapy-Marker-99817";
+
+struct Device {
+    _dir: tempfile::TempDir,
+    vault: PathBuf,
+    pass: PathBuf,
+}
+
+impl Device {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("v.hearth");
+        let pass = dir.path().join("pass.txt");
+        std::fs::write(&pass, "correct horse battery staple\n").unwrap();
+        let d = Self {
+            _dir: dir,
+            vault,
+            pass,
+        };
+        d.ok(&["init"]);
+        d
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hearth"));
+        c.arg("--vault")
+            .arg(&self.vault)
+            .arg("--passphrase-file")
+            .arg(&self.pass)
+            .args(args)
+            .env_remove("HEARTH_PASSPHRASE")
+            .env_remove("HEARTH_VAULT")
+            .env("HEARTH_LOG", "info")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&a)).unwrap()
+    }
+
+    /// Start `hearth node`; returns the child and the peer spec it printed.
+    fn node(&self) -> (Child, String) {
+        let mut child = self
+            .cmd(&["node"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        reader.read_line(&mut line).unwrap();
+        // Keep reading (the node prints "node stopped" at the end).
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let spec = line
+            .trim()
+            .strip_prefix("node ")
+            .unwrap_or_else(|| panic!("unexpected start-up line {line:?}"))
+            .to_string();
+        (child, spec)
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// SIGTERM, then the node must exit cleanly within 10 s.
+fn stop(mut child: Child) {
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "node exited with {status}");
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "node did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn note_text(d: &Device, id: &str) -> String {
+    d.ok(&["show", id])
+}
+
+#[test]
+fn two_processes_join_sync_both_ways_merge_offline_edits_and_refuse_a_removed_member() {
+    let a = Device::new();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    a.ok(&[
+        "clinic",
+        "create",
+        "--name",
+        "Elm Street",
+        "--listen",
+        &listen,
+    ]);
+
+    // Patient with a consent that lets clinicians read and write the chart.
+    let p = a.json(&["patient", "add", "--name", "Ada Shared"]);
+    let pid = p["id"].as_str().unwrap().to_string();
+    let consent = a._dir.path().join("consent.json");
+    std::fs::write(&consent, a.ok(&["consent", "template", "--patient", &pid])).unwrap();
+    a.ok(&[
+        "consent",
+        "add",
+        "--patient",
+        &pid,
+        consent.to_str().unwrap(),
+    ]);
+    let n = a.json(&[
+        "note",
+        "add",
+        "--patient",
+        &pid,
+        "--template",
+        "soap",
+        "--section",
+        "subjective=Sleeps poorly",
+    ]);
+    let nid = n["info"]["id"].as_str().unwrap().to_string();
+    let psy = a.json(&[
+        "note",
+        "add",
+        "--patient",
+        &pid,
+        "--psychotherapy",
+        "--section",
+        &format!("note={PSY_MARKER}"),
+    ]);
+    let psy_id = psy["info"]["id"].as_str().unwrap().to_string();
+    // A patient without any contract: nothing of theirs may leave.
+    let q = a.json(&["patient", "add", "--name", SECRET_PATIENT]);
+    let qid = q["id"].as_str().unwrap().to_string();
+
+    let (node, spec) = a.node();
+    let ticket = a.ok(&["clinic", "invite", "--role", "clinician"]);
+
+    let b = Device::new();
+    let joined = b.json(&["clinic", "join", ticket.trim(), "--name", "laptop"]);
+    assert_eq!(joined["members"].as_array().unwrap().len(), 2);
+    let b_endpoint = joined["endpoint"].as_str().unwrap().to_string();
+
+    // First sync.
+    let t = Instant::now();
+    let r = b.json(&["sync", "--peer", &spec]);
+    let first_ms = t.elapsed().as_millis();
+    assert_eq!(r["applied"], 2, "patient and session note: {r}");
+    assert!(r["contracts"].as_u64().unwrap() >= 1, "{r}");
+    assert!(note_text(&b, &nid).contains("Sleeps poorly"));
+    // The patient without a contract and the psychotherapy note stayed on A.
+    assert!(!b.ok(&["patient", "list"]).contains(SECRET_PATIENT));
+    assert!(!b.run(&["show", &qid]).status.success());
+    assert!(!b.run(&["show", &psy_id]).status.success());
+    let all = std::fs::read_dir(b._dir.path()).unwrap();
+    for f in all {
+        let bytes = std::fs::read(f.unwrap().path()).unwrap();
+        let s = String::from_utf8_lossy(&bytes);
+        assert!(!s.contains(SECRET_PATIENT) && !s.contains(PSY_MARKER));
+    }
+
+    // Edits both ways: B edits the note, A (while its node runs) adds another.
+    b.ok(&["note", "edit", &nid, "--section", "assessment=Improving"]);
+    let n2 = a.json(&[
+        "note",
+        "add",
+        "--patient",
+        &pid,
+        "--template",
+        "soap",
+        "--section",
+        "plan=Review in two weeks",
+    ]);
+    let n2id = n2["info"]["id"].as_str().unwrap().to_string();
+    let t = Instant::now();
+    let r = b.json(&["sync", "--peer", &spec]);
+    let edit_ms = t.elapsed().as_millis();
+    assert_eq!(r["whole_sent"], 0, "{r}");
+    assert!(note_text(&a, &nid).contains("Improving"));
+    assert!(note_text(&b, &n2id).contains("Review in two weeks"));
+
+    // Offline: the node stops (SIGTERM), both edit the same note, then they reconnect.
+    stop(node);
+    a.ok(&[
+        "note",
+        "edit",
+        &nid,
+        "--section",
+        "objective=Calm, good eye contact",
+    ]);
+    b.ok(&["note", "edit", &nid, "--section", "plan=CBT-I next session"]);
+    let (node, spec) = a.node();
+    b.json(&["sync", "--peer", &spec]);
+    for d in [&a, &b] {
+        let t = note_text(d, &nid);
+        assert!(
+            t.contains("Calm, good eye contact") && t.contains("CBT-I next session"),
+            "{t}"
+        );
+    }
+
+    // A removed member is refused, and learns nothing new.
+    a.ok(&["clinic", "remove", &b_endpoint]);
+    let q2 = a.json(&[
+        "note",
+        "add",
+        "--patient",
+        &pid,
+        "--template",
+        "soap",
+        "--section",
+        "subjective=After removal",
+    ]);
+    let o = b.run(&["sync", "--peer", &spec]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("removed member"), "{err}");
+    assert!(!b
+        .run(&["show", q2["info"]["id"].as_str().unwrap()])
+        .status
+        .success());
+    stop(node);
+    eprintln!("two processes: first sync {first_ms} ms, edit sync {edit_ms} ms (each incl. process start and vault unlock)");
+}
