@@ -258,7 +258,7 @@ impl Hearth {
         let mut vault = self.vault();
         let key = self.log_key(&mut vault)?;
         Ok(Member {
-            endpoint: endpoint_id(&*endpoint_secret(&key)),
+            endpoint: endpoint_id(&endpoint_secret(&key)),
             log_key: key.verifying_key().to_bytes(),
             device: vault.device_id().to_vec(),
             name: name.to_string(),
@@ -414,7 +414,7 @@ impl Hearth {
             return Err(invalid("join", "this device already belongs to a clinic"));
         }
         let key = self.log_key(&mut vault)?;
-        let me = endpoint_id(&*endpoint_secret(&key));
+        let me = endpoint_id(&endpoint_secret(&key));
         let req = JoinRequest::signed(&ticket, &key, me, vault.device_id().to_vec(), device_name);
         Ok((ticket, req))
     }

@@ -1,5 +1,6 @@
 //! Sessions over real iroh endpoints on loopback (no mocks): join, first sync, edits both
 //! ways, reconnects, the membership gate, removal, and hostile peers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::time::Duration;
