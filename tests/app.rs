@@ -472,7 +472,8 @@ fn consent_export_and_access_log() -> Result<()> {
             .await?;
         ensure!(!archive.exists(), "an archive was written without consent");
 
-        // Record the pre-filled paper consent: it is listed with its summary.
+        // Record the pre-filled paper consent (the advanced, FHIR JSON way): it is listed with
+        // its summary.
         app.open_tab("consent").await?;
         app.wait_for("#no-consents").await?;
         app.click("#record-consent").await?;
@@ -529,6 +530,118 @@ fn consent_export_and_access_log() -> Result<()> {
         app.click("#verify-log").await?;
         app.wait_for_text("#audit-ok", "Everything checks out")
             .await?;
+        app.quit().await
+    })
+}
+
+/// The consent scenario: a consent built in the editor (clinicians may read and write
+/// for treatment, except session notes) reads back in plain words as it is built, a bad member
+/// id is explained next to the form, recording it makes the Notes tab refuse with the deciding
+/// provision; emergency access (a typed reason, required) puts a banner on the chart and opens
+/// the notes; the patient's "who can see, who looked" panel lists the emergency access with its
+/// reason and this device's views.
+#[test]
+fn consent_editor_refusal_and_emergency_access() -> Result<()> {
+    run(async {
+        let vault = TempVault::new()?;
+        let app = App::start(vault.path(), &[]).await?;
+        app.create_vault(PASSPHRASE).await?;
+        app.add_patient(&ADA).await?;
+        app.select_patient("Ada Lovelace").await?;
+        let note = "Slept better this week; fewer panic attacks.";
+        app.write_free_note(note).await?;
+
+        // The editor starts with one rule and says what it means.
+        app.open_tab("consent").await?;
+        app.click("#new-consent").await?;
+        app.wait_for_text(
+            "#consent-preview",
+            "Any clinician may read and write your records (except psychotherapy notes) for your treatment.",
+        )
+        .await?;
+        // An exception forbidding session notes.
+        app.click("#rule-1-add-exception").await?;
+        app.wait_for("#rule-1-1[data-permit='false']").await?;
+        app.tick("#rule-1-1-category-progress-notes").await?;
+        app.wait_for_text("#consent-preview", "may not see your session notes")
+            .await?;
+        // Someone specific with an id that cannot be one: explained, nothing to record.
+        app.select_option("#rule-1-who", "member").await?;
+        app.fill("#rule-1-who-id", "dr smith").await?;
+        app.wait_for_text("#consent-preview-error", "rule 1 who")
+            .await?;
+        ensure!(
+            !app.is_enabled("#record-draft").await?,
+            "a consent with a bad member id could be recorded"
+        );
+        app.select_option("#rule-1-who", "role:clinician").await?;
+        app.wait_for_text("#consent-preview", "may not see your session notes")
+            .await?;
+        app.wait_gone("#consent-preview-error").await?;
+
+        app.click("#record-draft").await?;
+        app.wait_for_text("#consent-notice", "Recorded consent")
+            .await?;
+        app.wait_gone("#consent-editor").await?;
+        app.wait_for_text(
+            ".consent-row[data-status='active'] .consent-summary",
+            "may not see your session notes",
+        )
+        .await?;
+
+        // The notes are refused, with the deciding provision; the note is not listed.
+        app.open_tab("notes").await?;
+        let refusal = app
+            .wait_for_text("#notes-error", "Not permitted by the patient's consent")
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            refusal.contains("1.1"),
+            "no deciding provision: {refusal:?}"
+        );
+        ensure!(
+            app.count(".note-row").await? == 0,
+            "a refused note is listed"
+        );
+        ensure!(
+            app.count("#emergency-banner").await? == 0,
+            "an emergency banner before any emergency access"
+        );
+
+        // Emergency access: a reason is required; then the banner shows and the notes open.
+        app.click("#emergency-open").await?;
+        app.wait_for("#emergency-form .emergency-warning").await?;
+        app.click("#emergency-submit").await?;
+        app.wait_for_text("#emergency-error", "reason").await?;
+        let reason = "Patient called in crisis; covering for Dr. Roe";
+        app.open_emergency_access(reason, 60).await?;
+        app.wait_for_text("#emergency-banner", "Emergency access until")
+            .await?;
+        app.wait_for_text(".note-row", note).await?.click().await?;
+        // A draft: it opens in its editor, with the text.
+        app.wait_for_value("#section-note", note).await?;
+
+        // What the patient sees: the emergency access with its reason, and who looked.
+        app.open_tab("consent").await?;
+        app.wait_for_text("#ov-emergency .emergency-entry[data-active='true']", reason)
+            .await?;
+        app.wait_for_text("#ov-contracts", "may not see your session notes")
+            .await?;
+        let me = app
+            .wait_for_text(
+                "#ov-accessors .accessor[data-device='this device']",
+                "opened",
+            )
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            me.contains("emergency access"),
+            "the emergency access is not among this device's accesses: {me:?}"
+        );
+        // The banner stays on every tab while the access lasts.
+        app.wait_for_text("#emergency-banner", reason).await?;
         app.quit().await
     })
 }

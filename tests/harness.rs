@@ -550,6 +550,66 @@ impl App {
     }
 }
 
+impl App {
+    /// Tick the checkbox matching `css` (left alone when already ticked).
+    pub async fn tick(&self, css: &str) -> Result<()> {
+        let el = self.wait_for(css).await?;
+        if !el.is_selected().await? {
+            self.click(css).await?;
+        }
+        let what = format!("`{css}` to be ticked");
+        self.wait_until(&what, WAIT, || async move {
+            let el = self.client.find(Locator::Css(css)).await.ok()?;
+            el.is_selected().await.ok()?.then_some(())
+        })
+        .await
+    }
+
+    /// Wait until the value of the input or textarea matching `css` contains `needle`.
+    pub async fn wait_for_value(&self, css: &str, needle: &str) -> Result<()> {
+        let what = format!("the value of `{css}` to contain {needle:?}");
+        self.wait_until(&what, WAIT, || async move {
+            let el = self.client.find(Locator::Css(css)).await.ok()?;
+            let v = el.prop("value").await.ok()??;
+            v.contains(needle).then_some(())
+        })
+        .await
+    }
+
+    /// Whether the button or input matching `css` is enabled now.
+    pub async fn is_enabled(&self, css: &str) -> Result<bool> {
+        Ok(self.wait_for(css).await?.is_enabled().await?)
+    }
+
+    /// In the open patient's Notes tab: write a free-form note, save it as a draft and go back
+    /// to the list, where it shows.
+    pub async fn write_free_note(&self, text: &str) -> Result<()> {
+        self.open_tab("notes").await?;
+        self.click("#new-note").await?;
+        self.click("#template-free").await?;
+        self.fill("#section-note", text).await?;
+        self.click("#save-note").await?;
+        self.wait_for_text("#note-saved", "Draft saved").await?;
+        self.click("#back-to-notes").await?;
+        self.wait_for_text(".note-row", text).await.map(drop)
+    }
+
+    /// Open emergency access to the open chart (from a refusal or the Consent tab): type the
+    /// reason, choose the minutes, confirm, and wait for the chart's banner.
+    pub async fn open_emergency_access(&self, reason: &str, minutes: u32) -> Result<()> {
+        if self.count("#emergency-form").await? == 0 {
+            self.click("#emergency-open").await?;
+        }
+        self.fill("#emergency-reason", reason).await?;
+        self.select_option("#emergency-minutes", &minutes.to_string())
+            .await?;
+        self.click("#emergency-submit").await?;
+        self.wait_for_text("#emergency-banner", reason)
+            .await
+            .map(drop)
+    }
+}
+
 /// The Enter key, for appending to typed text.
 pub fn enter() -> char {
     char::from(fantoccini::key::Key::Enter)

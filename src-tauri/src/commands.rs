@@ -69,6 +69,11 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         consent::record_paper_consent,
         consent::revoke_consent,
         consent::consent_check,
+        consent::consent_preview,
+        consent::register_patient_device,
+        consent::record_signed_consent,
+        consent::break_glass,
+        consent::access_overview,
         consent::export_patient,
     ]
 }

@@ -5,10 +5,10 @@
 //! into an [`ApiError`] of kind [`ErrorKind::Internal`] with a message saying what happened.
 
 use hearth_api::{
-    ApiError, Appointment, Assessment, Attachment, AuditReport, CheckpointInfo, ConsentInfo,
-    ErrorKind, ExportedFiles, HistoryEntry, Instrument, InstrumentForm, LogStatus, NewPatient,
-    Note, Occurrence, Patient, PatientPatch, PatientRow, Scored, SearchHit, Stored, TimelineEvent,
-    TreatmentPlan, VaultStatus,
+    AccessOverview, ApiError, Appointment, Assessment, Attachment, AuditReport, BreakGlassInfo,
+    CheckpointInfo, ConsentDraft, ConsentInfo, ConsentPreview, ErrorKind, ExportedFiles,
+    HistoryEntry, Instrument, InstrumentForm, LogStatus, NewPatient, Note, Occurrence, Patient,
+    PatientPatch, PatientRow, Scored, SearchHit, Stored, TimelineEvent, TreatmentPlan, VaultStatus,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -476,6 +476,61 @@ pub async fn consent_check(
         purpose,
     };
     invoke("consent_check", &args).await
+}
+
+#[derive(Serialize)]
+struct Preview<'a> {
+    patient: &'a str,
+    draft: &'a ConsentDraft,
+}
+
+#[derive(Serialize)]
+struct DeviceKey<'a> {
+    patient: &'a str,
+    key: &'a str,
+}
+
+#[derive(Serialize)]
+struct Signed<'a> {
+    patient: &'a str,
+    signed: &'a str,
+}
+
+#[derive(Serialize)]
+struct BreakGlass<'a> {
+    patient: &'a str,
+    reason: &'a str,
+    minutes: u32,
+}
+
+/// The editor's draft as the summary the patient reads and its FHIR JSON.
+pub async fn consent_preview(patient: &str, draft: &ConsentDraft) -> Reply<ConsentPreview> {
+    invoke("consent_preview", &Preview { patient, draft }).await
+}
+
+/// Register the patient's device key; returns its fingerprint.
+pub async fn register_patient_device(patient: &str, key: &str) -> Reply<String> {
+    invoke("register_patient_device", &DeviceKey { patient, key }).await
+}
+
+/// Accept a consent signed on the patient's device; `false` when already known.
+pub async fn record_signed_consent(patient: &str, signed: &str) -> Reply<(ConsentInfo, bool)> {
+    invoke("record_signed_consent", &Signed { patient, signed }).await
+}
+
+/// Emergency access to a patient's chart.
+pub async fn break_glass(patient: &str, reason: &str, minutes: u32) -> Reply<BreakGlassInfo> {
+    let args = BreakGlass {
+        patient,
+        reason,
+        minutes,
+    };
+    invoke("break_glass", &args).await
+}
+
+/// Who can see a patient's records, emergency accesses, and who looked.
+pub async fn access_overview(patient: &str) -> Reply<AccessOverview> {
+    invoke("access_overview", &ForPatient { patient }).await
 }
 
 /// Export a patient: the `.hearth` archive to `path`, the FHIR JSON to `fhir` when not empty.

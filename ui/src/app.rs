@@ -3,7 +3,8 @@
 //!
 //! Screens: [`records`] (header, patient list, the patient's record) with one module per tab
 //! ([`detail`] for Overview and History, [`appointments`], [`notes`], [`measures`] with
-//! [`chart`], [`plan`], [`files`], [`consent`] for Consent and Export, [`audit`] for the Access
+//! [`chart`], [`plan`], [`files`], [`consent`] for Consent and Export, [`emergency`] for
+//! emergency access, [`audit`] for the Access
 //! log and the Clinic / Audit view), [`calendar`] (the week), [`search`] (the header's search);
 //! [`ctx`] is what they share, [`dates`] the date arithmetic.
 
@@ -16,6 +17,7 @@ mod consent;
 mod ctx;
 mod dates;
 mod detail;
+mod emergency;
 mod files;
 mod form;
 mod list;

@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
-use hearth_api::{ApiError, ConsentInfo, ErrorKind, ExportedFiles};
+use hearth_api::{
+    AccessOverview, ApiError, BreakGlassInfo, ConsentDraft, ConsentInfo, ConsentPreview, ErrorKind,
+    ExportedFiles,
+};
 
 use super::{with_hearth, Reply, Shared};
 
@@ -52,6 +55,56 @@ pub async fn consent_check(
         h.consent_check(&patient, &action, &category, &purpose)
     })
     .await
+}
+
+/// The editor's draft as the contract the patient reads (summary) and its FHIR JSON.
+#[tauri::command]
+pub async fn consent_preview(
+    session: Shared<'_>,
+    patient: String,
+    draft: ConsentDraft,
+) -> Reply<ConsentPreview> {
+    with_hearth(&session, move |h| h.consent_from_draft(&patient, &draft)).await
+}
+
+/// Register the public key of the patient's own device; returns its fingerprint.
+#[tauri::command]
+pub async fn register_patient_device(
+    session: Shared<'_>,
+    patient: String,
+    key: String,
+) -> Reply<String> {
+    with_hearth(&session, move |h| h.register_patient_device(&patient, &key)).await
+}
+
+/// Accept a consent signed on the patient's registered device; `false` when already known.
+#[tauri::command]
+pub async fn record_signed_consent(
+    session: Shared<'_>,
+    patient: String,
+    signed: String,
+) -> Reply<(ConsentInfo, bool)> {
+    with_hearth(&session, move |h| {
+        h.record_signed_consent(&patient, &signed)
+    })
+    .await
+}
+
+/// Open a patient's chart in an emergency (reads only, time-limited, logged and shown).
+#[tauri::command]
+pub async fn break_glass(
+    session: Shared<'_>,
+    patient: String,
+    reason: String,
+    minutes: u32,
+) -> Reply<BreakGlassInfo> {
+    with_hearth(&session, move |h| h.break_glass(&patient, &reason, minutes)).await
+}
+
+/// Who can see a patient's records, emergency accesses, and who looked.
+#[tauri::command]
+pub async fn access_overview(session: Shared<'_>, patient: String) -> Reply<AccessOverview> {
+    with_hearth(&session, move |h| h.access_overview(&patient)).await
 }
 
 /// Write `bytes` to `path`, saying where it failed.

@@ -8,6 +8,7 @@ use super::appointment::{
 };
 use super::ctx::{use_ctx, Focus};
 use super::dates::{now_local, today, when};
+use super::emergency::ErrorNote;
 use crate::api;
 
 /// Inputs of [`AppointmentsTab`].
@@ -152,7 +153,7 @@ pub fn AppointmentsTab(props: &Props) -> Html {
                     <p class="muted small">{ "Appointments for this patient. The calendar shows everyone's week." }</p>
                     <button id="patient-book" type="button" class="primary" onclick={on_book}>{ "Book appointment" }</button>
                 </div>
-                if let Some(e) = &*error { <p class="error" role="alert">{ e }</p> }
+                if let Some(e) = &*error { <ErrorNote id="appointments-error" message={e.clone()} /> }
                 { body }
             </section>
             <aside class="tab-side">

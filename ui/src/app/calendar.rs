@@ -81,6 +81,15 @@ enum Side {
     Appointment { id: String, name: String },
 }
 
+/// What a slot hidden by the patient's consent shows ("Restricted by consent").
+fn restricted_label(o: &Occurrence) -> String {
+    if o.patient_name.is_empty() {
+        "Restricted by consent".to_string()
+    } else {
+        o.patient_name.clone()
+    }
+}
+
 /// One occurrence as a block in its day column.
 fn block(o: &Occurrence, lane: (usize, usize), on_open: &Callback<(String, String)>) -> Html {
     let grid_start = FIRST_HOUR * 60;
@@ -102,6 +111,22 @@ fn block(o: &Occurrence, lane: (usize, usize), on_open: &Callback<(String, Strin
         "top:{top}px;height:{}px;left:calc({left:.3}% + 2px);width:calc({width:.3}% - 4px)",
         height.saturating_sub(2)
     );
+    if o.patient_id.is_empty() {
+        // The patient's consent hides this appointment: busy, nothing more, no chart.
+        let title = format!(
+            "{} · {} min · busy ({})",
+            clock_of(&o.start),
+            o.duration_min,
+            o.patient_name
+        );
+        return html! {
+            <div class={classes!("cal-event", "restricted", outside.then_some("outside"))}
+                data-start={o.start.clone()} data-restricted="true" {style} {title}>
+                <span class="ev-line"><span class="ev-time">{ clock_of(&o.start) }</span></span>
+                <span class="ev-name">{ restricted_label(o) }</span>
+            </div>
+        };
+    }
     let name = if o.patient_name.is_empty() {
         "(unreadable patient record)".to_string()
     } else {
@@ -257,6 +282,17 @@ pub fn Calendar() -> Html {
         Some(v) => html! {
             <ul class="today-list" id="today-list">
                 { for v.iter().map(|o| {
+                    if o.patient_id.is_empty() {
+                        return html! {
+                            <li key={format!("{}-{}", o.appointment_id, o.start)}>
+                                <div class="today-item restricted" data-restricted="true">
+                                    <span class="today-time">{ clock_of(&o.start) }</span>
+                                    <span class="today-name">{ restricted_label(o) }</span>
+                                    <span class="today-meta">{ format!("{} min · busy", o.duration_min) }</span>
+                                </div>
+                            </li>
+                        };
+                    }
                     let onclick = {
                         let (cb, id, name) = (on_open.clone(), o.appointment_id.clone(), o.patient_name.clone());
                         Callback::from(move |_: MouseEvent| cb.emit((id.clone(), name.clone())))

@@ -1,43 +1,23 @@
-//! The Consent tab (the patient's contracts in plain words, recording a paper consent,
-//! revoking, and a "Can this be done?" checker) and the Export tab (a signed `.hearth`
+//! The Consent tab (the consent editor with its plain-language preview, the patient's
+//! contracts, revoking, the raw FHIR editor as an advanced option, "who can see these records,
+//! and who looked", the patient's own device, emergency access and a "Can this be done?"
+//! checker) and the Export tab (a signed `.hearth`
 //! archive and FHIR JSON, which the patient's consent must permit).
 
-use hearth_api::ConsentInfo;
+mod device;
+mod editor;
+mod overview;
+
+use hearth_api::{ConsentInfo, CONSENT_ACTIONS, CONSENT_CATEGORIES, CONSENT_PURPOSES};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use self::device::PatientDevice;
+use self::editor::ConsentEditor;
+use self::overview::AccessOverviewPanel;
 use super::ctx::{human_size, on_value, setter, use_ctx};
+use super::emergency::{use_chart_access, EmergencyAccess};
 use crate::api;
-
-/// Actions a contract can permit, as (code, label).
-const ACTIONS: [(&str, &str); 5] = [
-    ("read", "Read"),
-    ("write", "Write"),
-    ("share", "Share"),
-    ("export", "Export"),
-    ("analyse", "Analyse"),
-];
-
-/// Record categories, as (code, label).
-const CATEGORIES: [(&str, &str); 7] = [
-    ("demographics", "Demographics"),
-    ("appointments", "Appointments"),
-    ("progress-notes", "Session notes"),
-    ("psychotherapy-notes", "Psychotherapy notes"),
-    ("assessments", "Assessments"),
-    ("treatment-plan", "Treatment plan"),
-    ("attachments", "Attachments"),
-];
-
-/// Purposes of use, as (code, label).
-const PURPOSES: [(&str, &str); 6] = [
-    ("treatment", "Treatment"),
-    ("payment", "Payment"),
-    ("operations", "Clinic operations"),
-    ("research", "Research"),
-    ("ai-analysis", "AI analysis"),
-    ("emergency", "Emergency"),
-];
 
 /// A `<select>` over `(code, label)` options with `current` chosen.
 fn select(
@@ -83,12 +63,15 @@ fn heads(all: &[ConsentInfo]) -> Vec<(ConsentInfo, usize)> {
     out
 }
 
-/// The patient's contracts, recording and revoking them, and the checker.
+/// The patient's contracts: the editor, recording and revoking them, who can see the records,
+/// the patient's device, emergency access, and the checker.
 #[component]
 pub fn ConsentTab(props: &Props) -> Html {
     let ctx = use_ctx();
+    let access = use_chart_access();
     let list = use_state(|| None::<Vec<ConsentInfo>>);
     let version = use_state(|| 0u32);
+    let editing = use_state(|| false);
     let draft = use_state(|| None::<String>);
     let error = use_state(|| None::<String>);
     let notice = use_state(|| None::<String>);
@@ -138,15 +121,21 @@ pub fn ConsentTab(props: &Props) -> Html {
     }
 
     let on_new = {
-        let (ctx, error, draft, notice) =
-            (ctx.clone(), error.clone(), draft.clone(), notice.clone());
+        let (ctx, error, draft, notice, editing) = (
+            ctx.clone(),
+            error.clone(),
+            draft.clone(),
+            notice.clone(),
+            editing.clone(),
+        );
         let patient = props.patient.clone();
         Callback::from(move |_: MouseEvent| {
-            let (ctx, error, draft, notice, patient) = (
+            let (ctx, error, draft, notice, editing, patient) = (
                 ctx.clone(),
                 error.clone(),
                 draft.clone(),
                 notice.clone(),
+                editing.clone(),
                 patient.clone(),
             );
             wasm_bindgen_futures::spawn_local(async move {
@@ -154,10 +143,50 @@ pub fn ConsentTab(props: &Props) -> Html {
                 if let Some(t) = ctx.take(r, &error) {
                     error.set(None);
                     notice.set(None);
+                    editing.set(false);
                     draft.set(Some(t));
                 }
             });
         })
+    };
+    let on_editor = {
+        let (editing, draft, notice, error) = (
+            editing.clone(),
+            draft.clone(),
+            notice.clone(),
+            error.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            draft.set(None);
+            notice.set(None);
+            error.set(None);
+            editing.set(true);
+        })
+    };
+    let on_editor_cancel = {
+        let editing = editing.clone();
+        Callback::from(move |()| editing.set(false))
+    };
+    let on_recorded = {
+        let (editing, notice, version, changed) = (
+            editing.clone(),
+            notice.clone(),
+            version.clone(),
+            access.changed.clone(),
+        );
+        Callback::from(move |c: ConsentInfo| {
+            editing.set(false);
+            notice.set(Some(format!(
+                "Recorded consent {} (version {}) as signed on paper.",
+                c.contract_id, c.version
+            )));
+            version.set(*version + 1);
+            changed.emit(());
+        })
+    };
+    let on_device_changed = {
+        let version = version.clone();
+        Callback::from(move |()| version.set(*version + 1))
     };
     let on_draft = {
         let draft = draft.clone();
@@ -294,14 +323,20 @@ pub fn ConsentTab(props: &Props) -> Html {
                     <h3 class="panel-title">{ "Consent" }</h3>
                     <p class="muted small">{ "What the patient allows, in plain words. Every read and export asks these contracts first." }</p>
                 </div>
-                if draft.is_none() {
-                    <button id="record-consent" type="button" class="primary" onclick={on_new}>{ "Record paper consent" }</button>
+                if !*editing && draft.is_none() {
+                    <div class="panel-actions">
+                        <button id="new-consent" type="button" class="primary" onclick={on_editor}>{ "New consent" }</button>
+                        <button id="record-consent" type="button" class="secondary" onclick={on_new}>{ "Advanced: FHIR JSON" }</button>
+                    </div>
                 }
             </div>
+            if *editing {
+                <ConsentEditor patient={props.patient.clone()} {on_recorded} on_cancel={on_editor_cancel} />
+            }
             if let Some(d) = &*draft {
                 <form class="panel" id="consent-form" onsubmit={on_record} novalidate=true>
-                    <h4>{ "Record a consent signed on paper" }</h4>
-                    <p class="muted small">{ "A FHIR R4 Consent: this starting point lets clinicians read, write and export the chart (not psychotherapy notes) for treatment. Edit it to match the signed form, then record it; this device attests it." }</p>
+                    <h4>{ "Advanced: record a FHIR R4 Consent signed on paper" }</h4>
+                    <p class="muted small">{ "This starting point lets clinicians read, write and export the chart (not psychotherapy notes) for treatment. Edit it to match the signed form, then record it; this device attests it." }</p>
                     <textarea id="consent-fhir" class="code-area" rows="16" aria-label="FHIR Consent JSON"
                         value={d.clone()} oninput={on_draft} disabled={*busy} />
                     <div class="panel-actions">
@@ -315,12 +350,19 @@ pub fn ConsentTab(props: &Props) -> Html {
             if let Some(e) = &*error { <p class="error" role="alert" id="consent-error">{ e }</p> }
             if let Some(n) = &*notice { <p class="saved-note small" id="consent-notice" role="status">{ n }</p> }
             { rows }
+            <AccessOverviewPanel patient={props.patient.clone()} version={*version} />
+            <section class="panel emergency-section" id="emergency-section">
+                <h4>{ "Emergency access" }</h4>
+                <p class="muted small">{ "When the patient's safety needs records their consent does not open to you: reads only, for a limited time, logged with your reason and shown to the patient." }</p>
+                <EmergencyAccess />
+            </section>
+            <PatientDevice patient={props.patient.clone()} on_changed={on_device_changed} />
             <section class="panel" id="consent-checker">
                 <h4>{ "Can this be done?" }</h4>
                 <div class="inline-form check-form">
-                    { select("check-action", "Action", &ACTIONS, &action, set(&action)) }
-                    { select("check-category", "Records", &CATEGORIES, &category, set(&category)) }
-                    { select("check-purpose", "Purpose", &PURPOSES, &purpose, set(&purpose)) }
+                    { select("check-action", "Action", &CONSENT_ACTIONS, &action, set(&action)) }
+                    { select("check-category", "Records", &CONSENT_CATEGORIES, &category, set(&category)) }
+                    { select("check-purpose", "Purpose", &CONSENT_PURPOSES, &purpose, set(&purpose)) }
                 </div>
                 { verdict_view }
             </section>
@@ -412,7 +454,7 @@ pub fn ExportTab(props: &Props) -> Html {
                 <h3>{ "Export this patient" }</h3>
                 <p class="muted small">{ "A signed .hearth archive (the records, the FHIR R4 bundle and proofs from the audit log) that anyone can verify offline, and optionally the FHIR JSON alone. The patient's consent must permit the export for this purpose; the export is logged." }</p>
                 <div class="inline-form">
-                    { select("export-purpose", "Purpose", &PURPOSES, &purpose, on_purpose) }
+                    { select("export-purpose", "Purpose", &CONSENT_PURPOSES, &purpose, on_purpose) }
                     <label class="check">
                         <input id="export-psychotherapy" type="checkbox" checked={*psychotherapy} onchange={on_psychotherapy} />
                         { " Include psychotherapy notes" }

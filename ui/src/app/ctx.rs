@@ -156,10 +156,18 @@ impl Ctx {
 pub fn error_text(e: &hearth_api::ApiError) -> String {
     if e.kind == ErrorKind::Denied {
         let reason = e.message.trim_start_matches("not allowed: ");
-        format!("Not permitted by the patient's consent — {reason}")
+        format!("{DENIED_LEAD}{reason}")
     } else {
         e.message.clone()
     }
+}
+
+/// How [`error_text`] starts a consent refusal.
+const DENIED_LEAD: &str = "Not permitted by the patient's consent — ";
+
+/// Whether an error text from [`error_text`] is a consent refusal (emergency access may help).
+pub fn is_refusal(text: &str) -> bool {
+    text.starts_with(DENIED_LEAD)
 }
 
 /// The context (a do-nothing one outside the provider).

@@ -167,6 +167,21 @@ pub fn local_time(rfc3339: &str) -> String {
     local_of(&d)
 }
 
+/// An RFC 3339 time as local `HH:MM` (the raw text if it does not parse).
+pub fn local_clock(rfc3339: &str) -> String {
+    let d = js_sys::Date::new(&JsValue::from_str(rfc3339));
+    if d.get_time().is_nan() {
+        return rfc3339.to_string();
+    }
+    format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+}
+
+/// Milliseconds from now until an RFC 3339 time (negative when past; `None` if unparsable).
+pub fn millis_until(rfc3339: &str) -> Option<f64> {
+    let t = js_sys::Date::new(&JsValue::from_str(rfc3339)).get_time();
+    (!t.is_nan()).then(|| t - js_sys::Date::now())
+}
+
 /// Unix seconds as local `YYYY-MM-DD HH:MM`.
 pub fn local_unix(secs: i64) -> String {
     // Seconds since 1970 fit an f64 exactly.

@@ -1,14 +1,16 @@
 //! One patient's record: the header, the tabs, and the Overview and History tabs (the other
 //! tabs have their own modules).
 
-use hearth_api::{Diagnosis, HistoryEntry, Patient, PatientPatch, PatientStatus};
+use gloo_timers::callback::Timeout;
+use hearth_api::{BreakGlassInfo, Diagnosis, HistoryEntry, Patient, PatientPatch, PatientStatus};
 use yew::prelude::*;
 
 use super::appointments::AppointmentsTab;
 use super::audit::AccessLogTab;
 use super::consent::{ConsentTab, ExportTab};
 use super::ctx::{setter, use_ctx, Focus, Tab};
-use super::dates::local_time;
+use super::dates::{local_time, millis_until};
+use super::emergency::{banner, ChartAccess};
 use super::files::FilesTab;
 use super::measures::MeasuresTab;
 use super::notes::NotesTab;
@@ -67,9 +69,55 @@ fn short_device(device: &str) -> String {
     device.chars().take(8).collect()
 }
 
+/// The chart's emergency state: the grant in force (read from the access overview), read again
+/// whenever `changed` is called and when the grant ends.
+#[hook]
+fn use_chart_access_state(patient: &str) -> ChartAccess {
+    let ctx = use_ctx();
+    let version = use_state(|| 0u32);
+    let grant = use_state(|| None::<BreakGlassInfo>);
+    // The banner is secondary: a failure other than "locked" leaves it as it was.
+    let ignored = use_state(|| None::<String>);
+    {
+        let (ctx, grant, ignored) = (ctx.clone(), grant.clone(), ignored.clone());
+        use_effect_with((patient.to_string(), *version), move |(patient, _)| {
+            let patient = patient.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Some(o) = ctx.take(api::access_overview(&patient).await, &ignored) {
+                    grant.set(o.break_glass.into_iter().find(|g| g.active));
+                }
+            });
+        });
+    }
+    // Read again when the grant ends, so the banner goes and refused tabs are refused again.
+    {
+        let version = version.clone();
+        use_effect_with((*grant).clone(), move |g| {
+            let timer = g.as_ref().and_then(|g| millis_until(&g.ends)).map(|ms| {
+                // Clamped to what a timer takes; a grant lasts at most 4 hours.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let ms = (ms.max(0.0) + 1_000.0).min(f64::from(u32::MAX)) as u32;
+                Timeout::new(ms, move || version.set(*version + 1))
+            });
+            move || drop(timer)
+        });
+    }
+    let changed = {
+        let version = version.clone();
+        Callback::from(move |()| version.set(*version + 1))
+    };
+    ChartAccess {
+        patient: patient.to_string(),
+        grant: (*grant).clone(),
+        version: *version,
+        changed,
+    }
+}
+
 /// The record's header and tabs, and the open tab.
 #[component]
 pub fn PatientDetail(props: &Props) -> Html {
+    let access = use_chart_access_state(&props.patient.id);
     let p = &props.patient;
     let f = &p.fields;
     let subtitle: Vec<String> = [
@@ -120,7 +168,12 @@ pub fn PatientDetail(props: &Props) -> Html {
             <HistoryTab patient={p.id.clone()} history={props.history.clone()} on_changed={props.on_changed.clone()} />
         },
     };
+    let grant_key = access
+        .grant
+        .as_ref()
+        .map_or_else(|| "no-grant".to_string(), |g| g.id.clone());
     html! {
+        <ContextProvider<ChartAccess> context={access.clone()}>
         <article class="patient-detail" id="patient-detail" data-id={p.id.clone()}>
             <header class="detail-head">
                 <div>
@@ -131,9 +184,14 @@ pub fn PatientDetail(props: &Props) -> Html {
                 </div>
                 <button id="edit-patient" type="button" class="secondary" onclick={on_edit}>{ "Edit" }</button>
             </header>
+            if let Some(g) = &access.grant { { banner(g) } }
             <div class="tabs" role="tablist">{ for tabs }</div>
-            <div class="tab-body" id={format!("{}-panel", props.tab.dom_id())}>{ body }</div>
+            // Keyed by the grant: opening or ending an emergency access reloads the open tab.
+            <div class="tab-body" id={format!("{}-panel", props.tab.dom_id())}>
+                <div class="tab-content" key={grant_key}>{ body }</div>
+            </div>
         </article>
+        </ContextProvider<ChartAccess>>
     }
 }
 

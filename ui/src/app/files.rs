@@ -6,6 +6,7 @@ use yew::prelude::*;
 
 use super::ctx::{human_size, setter, use_ctx, Focus};
 use super::dates::local_time;
+use super::emergency::ErrorNote;
 use crate::api;
 
 /// Inputs of [`FilesTab`].
@@ -238,7 +239,7 @@ pub fn FilesTab(props: &Props) -> Html {
                     </button>
                 </div>
             </form>
-            if let Some(e) = &*error { <p class="error" role="alert" id="files-error">{ e }</p> }
+            if let Some(e) = &*error { <ErrorNote id="files-error" message={e.clone()} /> }
             if let Some(n) = &*notice { <p class="saved-note small" id="files-notice" role="status">{ n }</p> }
             { rows }
         </div>

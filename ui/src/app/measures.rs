@@ -10,6 +10,7 @@ use yew::prelude::*;
 use super::chart::measure_chart;
 use super::ctx::{instrument_key, setter, use_ctx};
 use super::dates::{today, Day};
+use super::emergency::ErrorNote;
 use crate::api;
 
 /// The safety alert's words.
@@ -77,7 +78,7 @@ pub fn MeasuresTab(props: &Props) -> Html {
     let Some(all_forms) = (*forms).clone() else {
         return html! {
             <div class="measures">
-                if let Some(e) = &*error { <p class="error" role="alert">{ e }</p> } else { <p class="muted">{ "Loading…" }</p> }
+                if let Some(e) = &*error { <ErrorNote id="measures-error" message={e.clone()} /> } else { <p class="muted">{ "Loading…" }</p> }
             </div>
         };
     };
@@ -192,7 +193,7 @@ pub fn MeasuresTab(props: &Props) -> Html {
                     <button id="record-gad7" type="button" class="secondary" onclick={start(Instrument::Gad7)}>{ "Record GAD-7" }</button>
                 </div>
             </div>
-            if let Some(e) = &*error { <p class="error" role="alert">{ e }</p> }
+            if let Some(e) = &*error { <ErrorNote id="measures-error" message={e.clone()} /> }
             if let Some(date) = latest_alert {
                 if result.is_none() {
                     <div class="safety-banner" id="latest-safety" role="status">

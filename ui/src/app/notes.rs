@@ -10,6 +10,7 @@ use yew::prelude::*;
 
 use super::ctx::{on_value, setter, template_label, use_ctx, Focus};
 use super::dates::{local_time, local_unix, when};
+use super::emergency::ErrorNote;
 use crate::api;
 
 /// Inputs of [`NotesTab`].
@@ -179,6 +180,7 @@ pub fn NotesTab(props: &Props) -> Html {
         }
     } else {
         let rows = match &*list {
+            None if error.is_some() => html! {},
             None => html! { <p class="muted">{ "Loading notes…" }</p> },
             Some(v) if v.is_empty() => html! {
                 <p class="muted" id="no-notes">
@@ -229,7 +231,7 @@ pub fn NotesTab(props: &Props) -> Html {
     html! {
         <div class={classes!("notes-tab", psychotherapy.then_some("private"))} id={if psychotherapy { "psychotherapy-notes" } else { "session-notes" }}>
             { for banner }
-            if let Some(e) = &*error { <p class="error" role="alert">{ e }</p> }
+            if let Some(e) = &*error { <ErrorNote id="notes-error" message={e.clone()} /> }
             { body }
         </div>
     }
@@ -363,7 +365,7 @@ fn NoteView(props: &ViewProps) -> Html {
             return html! {
                 <div class="note-view">
                     { back }
-                    if let Some(e) = &*error { <p class="error" role="alert">{ e }</p> } else { <p class="muted">{ "Opening note…" }</p> }
+                    if let Some(e) = &*error { <ErrorNote id="note-open-error" message={e.clone()} /> } else { <p class="muted">{ "Opening note…" }</p> }
                 </div>
             };
         }

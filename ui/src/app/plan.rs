@@ -8,6 +8,7 @@ use yew::prelude::*;
 
 use super::ctx::{on_input, on_value, use_ctx};
 use super::dates::{local_time, Day};
+use super::emergency::ErrorNote;
 use crate::api;
 
 /// Inputs of [`PlanTab`].
@@ -117,7 +118,7 @@ pub fn PlanTab(props: &Props) -> Html {
     let Some(current) = (*plan).clone() else {
         return html! {
             <div class="plan">
-                if let Some(e) = &*error { <p class="error" role="alert">{ e }</p> } else { <p class="muted">{ "Loading…" }</p> }
+                if let Some(e) = &*error { <ErrorNote id="plan-load-error" message={e.clone()} /> } else { <p class="muted">{ "Loading…" }</p> }
             </div>
         };
     };
