@@ -141,13 +141,14 @@ fn two_processes_join_sync_both_ways_merge_offline_edits_and_refuse_a_removed_me
     let pid = p["id"].as_str().unwrap().to_string();
     let consent = a._dir.path().join("consent.json");
     std::fs::write(&consent, a.ok(&["consent", "template", "--patient", &pid])).unwrap();
-    a.ok(&[
+    let granted = a.json(&[
         "consent",
         "add",
         "--patient",
         &pid,
         consent.to_str().unwrap(),
     ]);
+    let contract = granted["contract_id"].as_str().unwrap().to_string();
     let n = a.json(&[
         "note",
         "add",
@@ -238,6 +239,13 @@ fn two_processes_join_sync_both_ways_merge_offline_edits_and_refuse_a_removed_me
             "{t}"
         );
     }
+
+    // After the patient revokes the consent, no further update reaches B.
+    a.ok(&["consent", "revoke", "--patient", &pid, &contract]);
+    a.ok(&["note", "edit", &n2id, "--section", "subjective=After revocation"]);
+    let r = b.json(&["sync", "--peer", &spec]);
+    assert_eq!(r["applied"], 0, "{r}");
+    assert!(!note_text(&b, &n2id).contains("After revocation"));
 
     // A removed member is refused, and learns nothing new.
     a.ok(&["clinic", "remove", &b_endpoint]);
