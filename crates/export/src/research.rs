@@ -290,7 +290,7 @@ fn note_resource(
             continue;
         }
         let title = titles.get(s.key.as_str()).copied().unwrap_or("Note");
-        let clean = p.deidentify(&body);
+        let clean = p.deidentify(body);
         removed.merge(&clean.manifest);
         text.push_str(&format!("{title}\n{}\n\n", clean.text));
     }
