@@ -627,6 +627,7 @@ impl Store for VaultStore {
         let heads = Self::logged_heads(&mut vault).map_err(failed)?;
         let mut contracts: HashMap<String, Vec<SignedContract>> = HashMap::new();
         let mut offer = Offer::default();
+        let mut decisions: HashMap<(String, Category), bool> = HashMap::new();
         for kind in SYNCED {
             for (id, rec) in vault.open_all(kind).map_err(failed)? {
                 // A damaged record is not offered; the others still are.
@@ -641,14 +642,30 @@ impl Store for VaultStore {
                         .unwrap_or_default();
                     contracts.insert(patient.clone(), v);
                 }
-                let set: Vec<Contract> = contracts
-                    .get(&patient)
-                    .map(|v| v.iter().map(|s| s.contract().clone()).collect())
-                    .unwrap_or_default();
-                let d =
-                    Hearth::decide_for(peer, &set, &patient, Action::Read, category, false, today)
+                // One decision per (patient, category): the request is the same for each record.
+                let key = (patient.clone(), category);
+                let permit = match decisions.get(&key) {
+                    Some(p) => *p,
+                    None => {
+                        let set: Vec<Contract> = contracts
+                            .get(&patient)
+                            .map(|v| v.iter().map(|s| s.contract().clone()).collect())
+                            .unwrap_or_default();
+                        let d = Hearth::decide_for(
+                            peer,
+                            &set,
+                            &patient,
+                            Action::Read,
+                            category,
+                            false,
+                            today,
+                        )
                         .map_err(failed)?;
-                if !d.permit {
+                        decisions.insert(key, d.permit);
+                        d.permit
+                    }
+                };
+                if !permit {
                     continue;
                 }
                 let h = match heads.get(id.as_str()) {
