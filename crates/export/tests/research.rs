@@ -127,3 +127,50 @@ fn research_export_is_deterministic_for_a_secret_and_leaves_no_identifier() {
     let c = research_export(&other, &patients, &skipped, T0).unwrap();
     assert_ne!(c.manifest.patients[0].id, a.manifest.patients[0].id);
 }
+
+/// Every NDJSON resource, wrapped in a collection Bundle, checked by the same independent R4
+/// validator as the patient export (`tests/fhir_validate.py`, PyPI fhir.resources 6.4.0;
+/// `$HEARTH_FHIR_PYTHON`, set by the Makefile). A missing validator fails the test.
+#[test]
+fn research_resources_are_valid_fhir_r4() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let deid = Deidentifier::new(ExportSecret::from_bytes([1; 32])).unwrap();
+    let x = research_export(
+        &deid,
+        &[patient("pat-1", "Quentin Marsh-Holloway", "1971-02-03")],
+        &[],
+        T0,
+    )
+    .unwrap();
+    let entries: Vec<serde_json::Value> = x
+        .ndjson
+        .lines()
+        .map(|l| serde_json::json!({ "resource": serde_json::from_str::<serde_json::Value>(l).unwrap() }))
+        .collect();
+    let bundle =
+        serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": entries});
+    let python = std::env::var("HEARTH_FHIR_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fhir_validate.py");
+    let mut child = Command::new(&python)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {python} ({e})"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&serde_json::to_vec(&bundle).unwrap())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
