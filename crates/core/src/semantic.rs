@@ -454,26 +454,37 @@ impl Hearth {
                 },
             );
         }
-        let text_hits = self
-            .search(query, depth)?
-            .into_iter()
-            .filter(|h| h.kind == SessionNote::KIND);
-        for (rank, t) in text_hits.enumerate() {
-            let add = 1.0 / (RRF_K + rank as f32 + 1.0);
-            hits.entry(t.record_id.clone())
-                .and_modify(|h| {
-                    h.text_match = true;
-                    h.score += add;
-                })
-                .or_insert(SemanticHit {
-                    record_id: t.record_id,
-                    patient_id: t.patient_id,
-                    patient_name: t.patient_name,
-                    passage: t.snippet,
-                    similarity: None,
-                    text_match: true,
-                    score: add,
-                });
+        // Full text: the whole query (every word must match: weight 1), and each content word
+        // alone (a natural-language query rarely has all its words in one note), sharing
+        // weight 1 between them, so notes holding more of the words rank higher.
+        let words = content_words(query);
+        let mut lists = vec![(query.to_string(), 1.0f32)];
+        if words.len() > 1 {
+            let share = 1.0 / words.len() as f32;
+            lists.extend(words.into_iter().map(|w| (w, share)));
+        }
+        for (q, weight) in lists {
+            let text_hits = self
+                .search(&q, depth)?
+                .into_iter()
+                .filter(|h| h.kind == SessionNote::KIND);
+            for (rank, t) in text_hits.enumerate() {
+                let add = weight / (RRF_K + rank as f32 + 1.0);
+                hits.entry(t.record_id.clone())
+                    .and_modify(|h| {
+                        h.text_match = true;
+                        h.score += add;
+                    })
+                    .or_insert(SemanticHit {
+                        record_id: t.record_id,
+                        patient_id: t.patient_id,
+                        patient_name: t.patient_name,
+                        passage: t.snippet,
+                        similarity: None,
+                        text_match: true,
+                        score: add,
+                    });
+            }
         }
         let mut hits: Vec<SemanticHit> = hits.into_values().collect();
         hits.sort_by(|a, b| {
@@ -486,6 +497,29 @@ impl Hearth {
         out.refused.sort();
         Ok(out)
     }
+}
+
+/// Words of a query worth matching alone: lower-cased, two letters or more, not a common
+/// English function word, each once.
+fn content_words(query: &str) -> Vec<String> {
+    const STOP: &[&str] = &[
+        "a", "about", "after", "all", "am", "an", "and", "any", "are", "as", "at", "be", "been",
+        "before", "but", "by", "did", "do", "does", "for", "from", "had", "has", "have", "he",
+        "her", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "no",
+        "not", "of", "on", "or", "our", "she", "so", "than", "that", "the", "their", "them",
+        "then", "there", "they", "this", "to", "up", "was", "we", "were", "what", "when", "where",
+        "which", "who", "why", "with", "you", "your",
+    ];
+    let mut out: Vec<String> = Vec::new();
+    for w in query
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+    {
+        if w.chars().count() >= 2 && !STOP.contains(&w.as_str()) && !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -501,6 +535,15 @@ mod tests {
             dim,
             passages: (0..passages).map(|i| format!("passage {i}")).collect(),
         }
+    }
+
+    #[test]
+    fn content_words_drop_function_words_and_repeats() {
+        assert_eq!(
+            content_words("Sessions where she talked about SLEEP and work stress, sleep!"),
+            vec!["sessions", "talked", "sleep", "work", "stress"]
+        );
+        assert!(content_words("she and I").is_empty());
     }
 
     #[test]
