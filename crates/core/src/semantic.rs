@@ -7,9 +7,10 @@
 //!   `ai-analysis` (the defaults do not); otherwise the patient is reported with the deciding
 //!   reason, and embeddings made earlier (before a revocation) are overwritten with empty ones.
 //!   Psychotherapy notes are never embedded.
-//! - Storage: one record of kind `embedding` per note (id `emb-<note id>`), sealed under the
-//!   patient's data key like the note itself (embeddings are derived PHI; the passages are
-//!   kept with the vectors so results show them without reopening notes). Format `HEM1`: magic,
+//! - Storage: one record of kind `embedding` per note (id `emb-` + a hash of the note id),
+//!   sealed under the patient's data key like the note itself (embeddings are derived PHI; the
+//!   passages are kept with the vectors so results show them without reopening notes); never
+//!   synced or exported (recomputable on each device). Format `HEM1`: magic,
 //!   u32 LE header length, JSON header (note, patient, model fingerprint, SHA-256 of the
 //!   embedded text, dimension, passages), then the vectors as f32 LE.
 //! - Freshness: [`Hearth::index_notes`] re-embeds only notes whose text or model changed, so a
@@ -119,8 +120,11 @@ fn text_hash(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+/// The embedding record of a note: `emb-` and 40 hex digits of SHA-256 of the note id (so
+/// any valid note id, up to 64 characters, gives a valid id of fixed length).
 fn embedding_id(note_id: &str) -> Result<RecordId> {
-    Ok(RecordId::new(format!("emb-{note_id}"))?)
+    let h = hex::encode(Sha256::digest(note_id.as_bytes()));
+    Ok(RecordId::new(format!("emb-{}", &h[..40]))?)
 }
 
 /// What [`Hearth::index_notes`] did.
@@ -544,6 +548,15 @@ mod tests {
             vec!["sessions", "talked", "sleep", "work", "stress"]
         );
         assert!(content_words("she and I").is_empty());
+    }
+
+    #[test]
+    fn every_note_id_gives_one_fixed_length_embedding_id() {
+        let long = "n".repeat(64);
+        let a = embedding_id(&long).unwrap();
+        assert_eq!(a.as_str().len(), 44);
+        assert_eq!(a, embedding_id(&long).unwrap());
+        assert_ne!(a, embedding_id("n1").unwrap());
     }
 
     #[test]
