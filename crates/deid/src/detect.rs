@@ -157,6 +157,9 @@ const PERSON_VERBS: &[&str] = &[
     "agreed",
 ];
 
+/// The most words one name run grows to.
+const MAX_RUN: usize = 4;
+
 const TITLES: &[&str] = &[
     "dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "mister",
 ];
@@ -206,7 +209,7 @@ impl Patterns {
             zip_cue: ci(r"\b(?:zip|zip code|postal code|zipcode)\s*:?\s*\d{5}(?:-\d{4})?\b")?,
             po_box: ci(r"\bP\.?\s?O\.?\s*Box\s+\d+\b")?,
             place_cue: Regex::new(&format!(
-                r"\b(?i:lives|living|lived|live|moved|moving|move|relocated|relocating|resides|residing|reside|staying|stays|stayed|grew up|raised|born|works|working|worked|job|employed|school|attends|attended|shelter|apartment|house|home|drove|drive|driving|flew|fly|flying|trip|travel|traveled|travelled|visit|visited|visiting|went|go|going)\s+(?:in|on|at|to|near|off|outside|downtown|from)\s+(?:the\s+)?([A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|{STREET}|of))*)"
+                r"\b(?i:lives|living|lived|live|moved|moving|move|relocated|relocating|resides|residing|reside|staying|stays|stayed|grew up|raised|born|shelter|apartment|house|home|drove|drive|driving|flew|fly|flying|trip|travel|traveled|travelled|visit|visited|visiting|went|go|going)\s+(?:in|on|at|to|near|off|outside|downtown|from)\s+(?:the\s+)?([A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|{STREET}|of))*)"
             ))?,
             dob_cue: ci(
                 r"\b(?:dob|d\.o\.b\.?|date of birth|born(?: on)?|birth ?date|birthday(?: is)?)\s*[:\-]?\s*(?:on\s+)?$",
@@ -564,8 +567,11 @@ impl Patterns {
             let person_verb = next.is_some_and(|n| {
                 PERSON_VERBS.contains(&n.lower.as_str()) && &text[t.full_end..n.start] == " "
             });
+            // A surname that is also a word ("Record", "Mass", "Wise") is a name only with
+            // context, a person's verb after it or next to another name; a first name that is a
+            // word ("Grace") is one when capitalised mid-sentence.
             name[i] = if l.word {
-                !before_non_name && (!t.initial || person_verb)
+                person_verb || (l.first && !before_non_name && !t.initial)
             } else {
                 true
             };
@@ -573,34 +579,48 @@ impl Patterns {
         // Grow runs of names: a capitalised word right after a name is a surname ("Priya
         // Raghunathan"), a first name right before one is a first name ("Grace Kelly"), and a
         // middle initial between two names is part of the name.
-        loop {
+        // Runs grow forwards (surnames) then backwards (first names), a few rounds at most, and
+        // never past four words: linear in the text, and a Title Case heading is not one name.
+        let joined = |a: &Tok, b: &Tok| {
+            let gap = &text[a.full_end..b.start];
+            gap == " " || (a.single && gap == ". ")
+        };
+        let run_before = |name: &[bool], i: usize| {
+            let mut n = 0;
+            let mut j = i;
+            while j > 0 && n < MAX_RUN && name[j - 1] && (j == i || joined(&toks[j - 1], &toks[j]))
+            {
+                n += 1;
+                j -= 1;
+            }
+            n
+        };
+        let candidate = |t: &Tok| {
+            (t.shape == Shape::Title || t.shape == Shape::Caps)
+                && !t.look.function
+                && !t.look.not_name
+        };
+        for _round in 0..3 {
             let mut changed = false;
-            for i in 0..toks.len() {
-                if name[i] {
-                    continue;
-                }
+            for i in 1..toks.len() {
                 let t = &toks[i];
-                if !(t.shape == Shape::Title || t.shape == Shape::Caps) || t.look.function {
+                if name[i] || !candidate(t) || !joined(&toks[i - 1], t) {
                     continue;
                 }
-                let joined_prev = i > 0 && {
-                    let p = &toks[i - 1];
-                    let gap = &text[p.full_end..t.start];
-                    gap == " " || (p.single && gap == ". ")
-                };
-                let joined_next = i + 1 < toks.len() && {
-                    let n = &toks[i + 1];
-                    let gap = &text[t.full_end..n.start];
-                    gap == " " || (t.single && gap == ". ")
-                };
-                let after = joined_prev && name[i - 1] && !t.look.not_name;
+                let run = run_before(&name, i);
+                if run > 0 && run < MAX_RUN {
+                    name[i] = true;
+                    changed = true;
+                }
+            }
+            for i in (0..toks.len().saturating_sub(1)).rev() {
+                let t = &toks[i];
+                let n = &toks[i + 1];
+                if name[i] || !candidate(t) || !name[i + 1] || !joined(t, n) || n.shape != t.shape {
+                    continue;
+                }
                 let unknown = !t.look.is_name() && !t.look.word && !t.initial;
-                let before = joined_next
-                    && name[i + 1]
-                    && (t.look.first || t.single || unknown)
-                    && !t.look.not_name
-                    && toks[i + 1].shape == t.shape;
-                if after || before {
+                if t.look.first || t.single || unknown {
                     name[i] = true;
                     changed = true;
                 }
@@ -761,18 +781,19 @@ impl crate::gazetteer::Gazetteer {
             .unwrap_or(token)
             .to_lowercase();
         let whole = self.lookup(&base);
-        if whole.is_name() || !base.contains('-') {
+        if whole.is_name() || whole.not_name || !base.contains('-') {
             return whole;
         }
-        let mut any = whole;
-        for part in base.split('-') {
-            let l = self.lookup(part);
-            if l.is_name() && !l.word && !l.not_name {
-                any.first |= l.first;
-                any.last |= l.last;
-            }
+        // "Mary-Kate", "Marsh-Holloway": every part a name, and not all of them words
+        // ("Al-Anon" is not a name).
+        let parts: Vec<Lookup> = base.split('-').map(|p| self.lookup(p)).collect();
+        if parts.iter().all(|l| l.is_name() && !l.not_name) && parts.iter().any(|l| !l.word) {
+            let mut any = whole;
+            any.first = parts.first().is_some_and(|l| l.first);
+            any.last = true;
+            return any;
         }
-        any
+        whole
     }
 }
 

@@ -42,6 +42,7 @@ anxiety depression depressive rating scale inventory questionnaire index test sc
 disorder syndrome therapy therapies program programme group center centre hospital clinic
 health services service department university college school academy county city town lake
 river mount mountain park valley beach canyon street avenue road anonymous alcoholics narcotics
+al-anon alateen army navy marine marines corps force guard veteran veterans
 ";
 
 /// Words that are names in the gazetteer but so common at the start of a capitalised phrase in a

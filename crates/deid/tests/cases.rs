@@ -240,3 +240,21 @@ mod never {
         }
     }
 }
+
+#[test]
+fn long_and_hostile_inputs_stay_fast() {
+    // A long chain of capitals before a name once grew one word a pass (quadratic).
+    let text = format!(
+        "{}Smith called. {}",
+        "A ".repeat(40_000),
+        "Ab Cd ".repeat(20_000)
+    );
+    let t = std::time::Instant::now();
+    let out = run(&text);
+    assert!(out.contains("[NAME] called"));
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        t.elapsed()
+    );
+}
