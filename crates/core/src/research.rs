@@ -146,17 +146,15 @@ impl Hearth {
             }
             included.push(p);
         }
-        let secret = match secret {
-            Some(s) => s,
-            None => {
-                let mut s = [0u8; 32];
-                getrandom::getrandom(&mut s).map_err(|e| {
-                    CoreError::Internal(format!("no randomness for the export secret: {e}"))
-                })?;
-                s
-            }
-        };
-        let deid = Deidentifier::new(ExportSecret::from_bytes(secret))
+        // Held in wiped memory; not given: a fresh one, so two exports cannot be linked.
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        match secret {
+            Some(s) => *key = s,
+            None => getrandom::getrandom(&mut key[..]).map_err(|e| {
+                CoreError::Internal(format!("no randomness for the export secret: {e}"))
+            })?,
+        }
+        let deid = Deidentifier::new(ExportSecret::from_bytes(*key))
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         let now = self
             .vault()
