@@ -102,6 +102,16 @@ fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], DEFAULT_SYNC_PORT))
 }
 
+/// Where to bind a dialling-only endpoint: loopback when every peer address is loopback,
+/// otherwise all interfaces (any free port either way).
+fn dial_bind(peers: &[SocketAddr]) -> SocketAddr {
+    if peers.iter().all(|a| a.ip().is_loopback()) {
+        SocketAddr::from(([127, 0, 0, 1], 0))
+    } else {
+        SocketAddr::from(([0, 0, 0, 0], 0))
+    }
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -185,8 +195,8 @@ pub(crate) fn run(
             let started = Instant::now();
             let report = rt.block_on(async {
                 // A one-shot sync dials out: any free local port will do.
-                let (listen, mdns) = h.sync_settings()?;
-                let node = start(h, SocketAddr::new(listen.ip(), 0), mdns).await?;
+                let (_, mdns) = h.sync_settings()?;
+                let node = start(h, dial_bind(&addrs), mdns).await?;
                 let r = node.sync_with(id, &addrs).await;
                 node.shutdown().await;
                 Ok::<_, anyhow::Error>(r?)
@@ -247,7 +257,7 @@ fn clinic(h: &Hearth, cmd: ClinicCmd, json: bool, out: &mut impl Write) -> anyho
             let (ticket, req) = h.join_request(&ticket, &name)?;
             let rt = runtime()?;
             let clinic = rt.block_on(async {
-                let node = start(h, SocketAddr::from(([127, 0, 0, 1], 0)), mdns).await?;
+                let node = start(h, dial_bind(&ticket.addrs), mdns).await?;
                 let r = node.join(ticket, req).await;
                 node.shutdown().await;
                 Ok::<_, anyhow::Error>(r?)

@@ -242,7 +242,13 @@ fn two_processes_join_sync_both_ways_merge_offline_edits_and_refuse_a_removed_me
 
     // After the patient revokes the consent, no further update reaches B.
     a.ok(&["consent", "revoke", "--patient", &pid, &contract]);
-    a.ok(&["note", "edit", &n2id, "--section", "subjective=After revocation"]);
+    a.ok(&[
+        "note",
+        "edit",
+        &n2id,
+        "--section",
+        "subjective=After revocation",
+    ]);
     let r = b.json(&["sync", "--peer", &spec]);
     assert_eq!(r["applied"], 0, "{r}");
     assert!(!note_text(&b, &n2id).contains("After revocation"));
@@ -268,5 +274,8 @@ fn two_processes_join_sync_both_ways_merge_offline_edits_and_refuse_a_removed_me
         .status
         .success());
     stop(node);
+    // Both audit logs still cover every record (merges are logged like local edits).
+    a.ok(&["audit", "verify"]);
+    b.ok(&["audit", "verify"]);
     eprintln!("two processes: first sync {first_ms} ms, edit sync {edit_ms} ms (each incl. process start and vault unlock)");
 }

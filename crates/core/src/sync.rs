@@ -716,62 +716,69 @@ impl Store for VaultStore {
         id: &str,
         document: &[u8],
     ) -> Result<bool, StoreError> {
-        if !SYNCED.contains(&kind) {
-            return Err(StoreError::Invalid(format!("kind {kind:?} does not sync")));
+        let patient = self.check_write(peer, kind, id, document)?;
+        self.merge(kind, id, &patient, document)
+    }
+
+    fn apply_many(
+        &self,
+        peer: &Member,
+        docs: &[(String, String, Vec<u8>)],
+    ) -> Vec<Result<bool, StoreError>> {
+        let mut results: Vec<Option<Result<bool, StoreError>>> =
+            (0..docs.len()).map(|_| None).collect();
+        // Patients first, one by one: their records need them.
+        for (i, (kind, id, bytes)) in docs.iter().enumerate() {
+            if kind == "patient" {
+                results[i] = Some(self.apply(peer, kind, id, bytes));
+            }
         }
-        let me = self.hearth.vault().device_id().to_vec();
-        let (patient, category, author) =
-            received_facts(kind, document, &me).map_err(|e| StoreError::Invalid(e.message()))?;
-        let is_author = author.is_some_and(|a| a == peer.member_id());
-        {
-            let mut vault = self.hearth.vault();
-            if kind != "patient" {
-                match RecordId::new(&patient).map(|p| vault.meta(&p)) {
-                    Ok(Ok(m)) if m.kind == "patient" => {}
-                    Ok(Err(VaultError::NotFound { .. })) | Ok(Ok(_)) | Err(_) => {
-                        return Err(StoreError::Denied(format!(
-                            "record {id} belongs to patient {patient}, who is not on this device"
-                        )))
-                    }
-                    Ok(Err(e)) => return Err(failed(e)),
+        // New records: one transaction for all of them (one fsync, not one per record).
+        let mut creates: Vec<(usize, Create)> = Vec::new();
+        for (i, (kind, id, bytes)) in docs.iter().enumerate() {
+            if kind == "patient" {
+                continue;
+            }
+            let r = self.check_write(peer, kind, id, bytes).and_then(|patient| {
+                match self.prepare_create(kind, id, bytes) {
+                    Ok(Some(c)) => Ok(Some(c)),
+                    Ok(None) => self.merge(kind, id, &patient, bytes).map(|_| None),
+                    Err(e) => Err(StoreError::Invalid(e.message())),
                 }
-            }
-            let stored = kind != "patient"
-                || vault
-                    .meta(&RecordId::new(&patient).map_err(failed)?)
-                    .is_ok();
-            let set = self
-                .contracts(&mut vault, &patient, stored)
-                .map_err(failed)?;
-            let d = Hearth::decide_for(
-                peer,
-                &set,
-                &patient,
-                Action::Write,
-                category,
-                is_author,
-                today(&vault),
-            )
-            .map_err(failed)?;
-            if !d.permit {
-                drop(vault);
-                self.refused_write(peer, id, &d.reason);
-                return Err(StoreError::Denied(d.reason));
+            });
+            match r {
+                Ok(Some(c)) => creates.push((i, c)),
+                Ok(None) => results[i] = Some(Ok(true)),
+                Err(e) => results[i] = Some(Err(e)),
             }
         }
-        let changed = self
-            .hearth
-            .merge_document(kind, id, document)
-            .map_err(|e| match e.kind() {
-                hearth_api::ErrorKind::InvalidInput
-                | hearth_api::ErrorKind::Integrity
-                | hearth_api::ErrorKind::NotFound => StoreError::Invalid(e.message()),
-                _ => failed(e.message()),
-            })?;
-        if kind == "patient" {
-            self.flush_pending(&patient).map_err(failed)?;
+        if !creates.is_empty() {
+            let records: Vec<NewRecord<'_>> = creates
+                .iter()
+                .map(|(_, c)| NewRecord {
+                    id: &c.id,
+                    kind: c.kind,
+                    key: &c.key,
+                    plaintext: &c.bytes,
+                })
+                .collect();
+            let entries: Vec<Vec<u8>> = creates.iter().map(|(_, c)| c.entry.clone()).collect();
+            let written = self.hearth.vault().put_batch_logged(&records, &entries);
+            drop(records);
+            for (i, c) in creates {
+                results[i] = Some(match &written {
+                    Ok(()) => {
+                        (c.reindex)(&self.hearth);
+                        Ok(true)
+                    }
+                    Err(e) => Err(failed(e)),
+                });
+            }
         }
-        Ok(!changed.is_empty())
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(failed("a document was not handled"))))
+            .collect()
     }
 
     fn accept_contracts(&self, peer: &Member, contracts: &[Vec<u8>]) -> Result<usize, StoreError> {
@@ -874,7 +881,150 @@ impl Store for VaultStore {
     }
 }
 
+/// A record received whole and new here, ready to be written with the others of its batch.
+struct Create {
+    id: RecordId,
+    kind: &'static str,
+    key: hearth_vault::KeyId,
+    bytes: Vec<u8>,
+    entry: Vec<u8>,
+    reindex: Box<dyn FnOnce(&Hearth) + Send>,
+}
+
 impl VaultStore {
+    /// Refuse unless `peer` may write this record's category; returns the record's patient.
+    fn check_write(
+        &self,
+        peer: &Member,
+        kind: &str,
+        id: &str,
+        document: &[u8],
+    ) -> Result<String, StoreError> {
+        if !SYNCED.contains(&kind) {
+            return Err(StoreError::Invalid(format!("kind {kind:?} does not sync")));
+        }
+        let me = self.hearth.vault().device_id().to_vec();
+        let (patient, category, author) =
+            received_facts(kind, document, &me).map_err(|e| StoreError::Invalid(e.message()))?;
+        let is_author = author.is_some_and(|a| a == peer.member_id());
+        let mut vault = self.hearth.vault();
+        if kind != "patient" {
+            match RecordId::new(&patient).map(|p| vault.meta(&p)) {
+                Ok(Ok(m)) if m.kind == "patient" => {}
+                Ok(Err(VaultError::NotFound { .. })) | Ok(Ok(_)) | Err(_) => {
+                    return Err(StoreError::Denied(format!(
+                        "record {id} belongs to patient {patient}, who is not on this device"
+                    )))
+                }
+                Ok(Err(e)) => return Err(failed(e)),
+            }
+        }
+        let stored = kind != "patient"
+            || vault
+                .meta(&RecordId::new(&patient).map_err(failed)?)
+                .is_ok();
+        let set = self
+            .contracts(&mut vault, &patient, stored)
+            .map_err(failed)?;
+        let d = Hearth::decide_for(
+            peer,
+            &set,
+            &patient,
+            Action::Write,
+            category,
+            is_author,
+            today(&vault),
+        )
+        .map_err(failed)?;
+        if !d.permit {
+            drop(vault);
+            self.refused_write(peer, id, &d.reason);
+            return Err(StoreError::Denied(d.reason));
+        }
+        Ok(patient)
+    }
+
+    /// Merge (or create) one record, logged.
+    fn merge(
+        &self,
+        kind: &str,
+        id: &str,
+        patient: &str,
+        document: &[u8],
+    ) -> Result<bool, StoreError> {
+        let changed = self
+            .hearth
+            .merge_document(kind, id, document)
+            .map_err(|e| match e.kind() {
+                hearth_api::ErrorKind::InvalidInput
+                | hearth_api::ErrorKind::Integrity
+                | hearth_api::ErrorKind::NotFound => StoreError::Invalid(e.message()),
+                _ => failed(e.message()),
+            })?;
+        if kind == "patient" {
+            self.flush_pending(patient).map_err(failed)?;
+        }
+        Ok(!changed.is_empty())
+    }
+
+    /// A new (not yet stored) non-patient record, sealed-ready; `None` if it exists here.
+    fn prepare_create(&self, kind: &str, id: &str, document: &[u8]) -> Result<Option<Create>> {
+        fn typed<T: RecordKind + Send + 'static>(
+            store: &VaultStore,
+            id: &str,
+            document: &[u8],
+        ) -> Result<Option<Create>> {
+            let rid = crate::records::parse_id(id)?;
+            let mut vault = store.hearth.vault();
+            match vault.key_of(&rid) {
+                Ok(_) => return Ok(None),
+                Err(VaultError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let device = vault.device_id().to_vec();
+            let log_key = store.hearth.log_key(&mut vault)?;
+            let mut doc: Doc<T> = Doc::load(document, &device).map_err(CoreError::record(id))?;
+            if doc.id() != id {
+                return Err(CoreError::Invalid(format!(
+                    "document: it belongs to record {}, not {id}",
+                    doc.id()
+                )));
+            }
+            let key = match doc.value().patient_id() {
+                None => vault.create_key()?,
+                Some(pid) => crate::records::patient_key(&mut vault, pid)?,
+            };
+            let bytes = doc.to_envelope()?;
+            let entry = audit::change_entry(
+                now_secs(&vault),
+                &log_key,
+                id,
+                doc.head_bytes(),
+                hearth_ledger::ChangeKind::Create,
+                T::CATEGORY,
+            )?;
+            let peek = envelope::peek::<T>(&bytes)?;
+            Ok(Some(Create {
+                id: rid,
+                kind: T::KIND,
+                key,
+                bytes,
+                entry,
+                reindex: Box::new(move |h: &Hearth| h.reindex(&peek.id, &peek.value)),
+            }))
+        }
+        match kind {
+            "appointment" => typed::<Appointment>(self, id, document),
+            "session-note" => typed::<SessionNote>(self, id, document),
+            "psychotherapy-note" => typed::<PsychotherapyNote>(self, id, document),
+            "assessment" => typed::<Assessment>(self, id, document),
+            "treatment-plan" => typed::<TreatmentPlan>(self, id, document),
+            other => Err(CoreError::Invalid(format!(
+                "kind: {other:?} does not sync here"
+            ))),
+        }
+    }
+
     fn refused_write(&self, peer: &Member, id: &str, reason: &str) {
         tracing::info!(peer = %peer.name, %id, %reason, "a change from a peer was refused by consent");
         let _ = self
@@ -937,6 +1087,15 @@ mod tests {
         assert!(b
             .clinic_remove(&hex::encode(a.endpoint_id().unwrap()))
             .is_err());
+        // A refused peer is logged in the audit log (no PHI: its endpoint id and a token).
+        store.refused([7; 32], "device 0707070707 is not a member");
+        let logged = a.vault().log_entries().unwrap().iter().any(|e| {
+            matches!(Entry::decode(e), Ok(Entry::Access(x))
+                if x.record.as_str() == format!("sync:{}", hex::encode([7u8; 32]))
+                    && x.purpose.as_str() == "sync-refused")
+        });
+        assert!(logged);
+        assert!(a.audit().unwrap().ok(), "{:?}", a.audit().unwrap().problems);
         // Nothing of the clinic's name is readable in the files.
         a.lock();
         for entry in std::fs::read_dir(dir.path()).unwrap() {

@@ -78,6 +78,17 @@ pub trait Store: Send + Sync {
         id: &str,
         document: &[u8],
     ) -> Result<bool, StoreError>;
+    /// [`Store::apply`] for several whole documents (kind, id, bytes) of one batch, in order;
+    /// a store may write them in one transaction. One result per document.
+    fn apply_many(
+        &self,
+        peer: &Member,
+        docs: &[(String, String, Vec<u8>)],
+    ) -> Vec<Result<bool, StoreError>> {
+        docs.iter()
+            .map(|(kind, id, bytes)| self.apply(peer, kind, id, bytes))
+            .collect()
+    }
     /// Consent contracts received from `peer`; returns how many were new.
     fn accept_contracts(&self, peer: &Member, contracts: &[Vec<u8>]) -> Result<usize, StoreError>;
     /// Registrar only: redeem an invite for the device at `endpoint` (its request's signature
@@ -693,6 +704,7 @@ impl Session {
         }
         let received = items.len();
         let mut seen = BTreeSet::new();
+        let mut wholes: Vec<(String, String, Vec<u8>)> = Vec::new();
         for item in items {
             if !seen.insert(item.id.clone()) {
                 return Err((
@@ -720,7 +732,7 @@ impl Session {
                             format!("the peer sent document {} whole during its sync", item.id),
                         ));
                     }
-                    self.apply(&peer, &item.kind, &item.id, &bytes)?;
+                    wholes.push((item.kind, item.id, bytes));
                 }
                 DocPayload::Sync(msg) => {
                     let Some(d) = self.syncing.get_mut(&item.id) else {
@@ -749,6 +761,12 @@ impl Session {
                 }
             }
         }
+        if !wholes.is_empty() {
+            let results = self.store.apply_many(&peer, &wholes);
+            for ((_, id, _), r) in wholes.iter().zip(results) {
+                self.settle(id, r)?;
+            }
+        }
         let batch = self.next_batch()?;
         match self.side {
             Side::Acceptor => Ok(vec![Effect::Send(Message::Batch { items: batch })]),
@@ -768,7 +786,17 @@ impl Session {
         id: &str,
         bytes: &[u8],
     ) -> Result<bool, (CloseCode, String)> {
-        match self.store.apply(peer, kind, id, bytes) {
+        let r = self.store.apply(peer, kind, id, bytes);
+        self.settle(id, r)
+    }
+
+    /// Count a store's answer; `false` if consent refused, an error if the peer must go.
+    fn settle(
+        &mut self,
+        id: &str,
+        r: Result<bool, StoreError>,
+    ) -> Result<bool, (CloseCode, String)> {
+        match r {
             Ok(changed) => {
                 if changed {
                     self.report.applied += 1;
