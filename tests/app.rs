@@ -1,6 +1,7 @@
 //! The real desktop app, driven through WebDriver: create, add, quit, reopen; idle lock; Lock
 //! button; edit and history; a therapist's day (calendar, signed note, measures and their
-//! chart). Build the app first (`make app`); run under `xvfb-run -a`.
+//! chart); consent (export gated, the editor, refusals, emergency access, who looked, the
+//! restricted calendar slot, the patient's device). Build the app first (`make app`); run under `xvfb-run -a`.
 //!
 //! With `HEARTH_SCREENSHOT=<file.png>`, `a_day_in_the_app` saves the README's picture there.
 
@@ -289,15 +290,8 @@ fn a_day_in_the_app() -> Result<()> {
         app.add_patient(&ADA).await?;
 
         // Book a session on a fixed date: the calendar moves to its week.
-        app.click("#nav-calendar").await?;
-        app.wait_for("#week-view").await?;
-        app.click("#book-appointment").await?;
-        app.wait_for_text("#book-patient option:checked", "Ada Lovelace")
+        app.book_appointment("2025-03-11T10:00", 50, "90834")
             .await?;
-        app.set_value("#book-start", "2025-03-11T10:00").await?;
-        app.fill("#book-duration", "50").await?;
-        app.fill("#book-code", "90834").await?;
-        app.click("#book-save").await?;
         app.wait_for("#week-view[data-week='2025-03-10']").await?;
         app.wait_for_text(
             ".cal-day[data-date='2025-03-11'] .cal-event",
@@ -642,6 +636,99 @@ fn consent_editor_refusal_and_emergency_access() -> Result<()> {
         );
         // The banner stays on every tab while the access lasts.
         app.wait_for_text("#emergency-banner", reason).await?;
+        app.quit().await
+    })
+}
+
+/// A consent that hides appointments: the calendar shows the slot as busy, "Restricted by
+/// consent", with no name and nothing to open. The patient's device: its key registered (the
+/// fingerprint to compare is shown and listed for the patient); a pasted consent that is not
+/// signed is refused with the reason.
+#[test]
+fn restricted_calendar_slot_and_patient_device() -> Result<()> {
+    run(async {
+        let vault = TempVault::new()?;
+        let app = App::start(vault.path(), &[]).await?;
+        app.create_vault(PASSPHRASE).await?;
+        app.add_patient(&ADA).await?;
+        app.book_appointment("2025-03-11T10:00", 50, "90834")
+            .await?;
+        let day = "#week-view[data-week='2025-03-10'] .cal-day[data-date='2025-03-11']";
+        app.wait_for_text(&format!("{day} .cal-event"), "Ada Lovelace")
+            .await?;
+
+        // Nobody may see Ada's appointments.
+        app.click("#nav-patients").await?;
+        app.select_patient("Ada Lovelace").await?;
+        app.open_tab("consent").await?;
+        app.click("#new-consent").await?;
+        app.select_option("#rule-1-permit", "forbid").await?;
+        app.select_option("#rule-1-who", "anyone").await?;
+        app.tick("#rule-1-category-appointments").await?;
+        app.wait_for_text(
+            "#consent-preview",
+            "No one may read or write your appointments for your treatment.",
+        )
+        .await?;
+        app.click("#record-draft").await?;
+        app.wait_for(".consent-row[data-status='active']").await?;
+
+        // The slot is busy, without a name, and opens nothing.
+        app.click("#nav-calendar").await?;
+        app.set_value("#calendar-date", "2025-03-11").await?;
+        let slot = app
+            .wait_for_text(
+                &format!("{day} .cal-event.restricted[data-restricted='true']"),
+                "Restricted by consent",
+            )
+            .await?;
+        ensure!(
+            slot.text().await?.contains("10:00"),
+            "the busy slot does not show its time"
+        );
+        ensure!(
+            app.count(&format!("{day} [data-appointment]")).await? == 0,
+            "a restricted slot links to its appointment"
+        );
+        ensure!(
+            !app.texts("#week-view").await?.concat().contains("Ada"),
+            "the restricted patient's name is on the calendar"
+        );
+        slot.click().await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        ensure!(
+            app.count("#appointment-panel").await? == 0,
+            "a restricted slot opened an appointment"
+        );
+
+        // The patient's device: registered by its public key (RFC 8032's first test key).
+        // Back on Patients, Ada's record is still on its Consent tab.
+        app.click("#nav-patients").await?;
+        app.open_tab("consent").await?;
+        app.wait_for("#ov-no-devices").await?;
+        app.fill("#device-key", "not a key").await?;
+        app.click("#register-device").await?;
+        app.wait_for_text("#device-error", "64 hex digits").await?;
+        app.fill(
+            "#device-key",
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+        )
+        .await?;
+        app.click("#register-device").await?;
+        let fingerprint = "21fe 31df a154 a261 626b f854 046f d227";
+        app.wait_for_text("#device-fingerprint", fingerprint)
+            .await?;
+        app.wait_gone("#device-error").await?;
+        app.wait_for_text("#ov-devices", fingerprint).await?;
+
+        // A consent that carries no signature is refused, in words.
+        app.fill("#signed-consent", "{\"not\": \"signed\"}").await?;
+        app.click("#record-signed").await?;
+        app.wait_for("#signed-error").await?;
+        ensure!(
+            app.count("#signed-notice").await? == 0,
+            "an unsigned consent was accepted"
+        );
         app.quit().await
     })
 }

@@ -594,6 +594,20 @@ impl App {
         self.wait_for_text(".note-row", text).await.map(drop)
     }
 
+    /// On the calendar: book the (only or first) patient at `start` (`YYYY-MM-DDTHH:MM`) for
+    /// `minutes` with CPT `code`; waits until the calendar shows the week of the booking.
+    pub async fn book_appointment(&self, start: &str, minutes: u32, code: &str) -> Result<()> {
+        self.click("#nav-calendar").await?;
+        self.wait_for("#week-view").await?;
+        self.click("#book-appointment").await?;
+        self.wait_for("#book-patient option:checked").await?;
+        self.set_value("#book-start", start).await?;
+        self.fill("#book-duration", &minutes.to_string()).await?;
+        self.fill("#book-code", code).await?;
+        self.click("#book-save").await?;
+        self.wait_gone("#book-save").await
+    }
+
     /// Open emergency access to the open chart (from a refusal or the Consent tab): type the
     /// reason, choose the minutes, confirm, and wait for the chart's banner.
     pub async fn open_emergency_access(&self, reason: &str, minutes: u32) -> Result<()> {

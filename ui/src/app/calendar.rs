@@ -122,7 +122,10 @@ fn block(o: &Occurrence, lane: (usize, usize), on_open: &Callback<(String, Strin
         return html! {
             <div class={classes!("cal-event", "restricted", outside.then_some("outside"))}
                 data-start={o.start.clone()} data-restricted="true" {style} {title}>
-                <span class="ev-line"><span class="ev-time">{ clock_of(&o.start) }</span></span>
+                <span class="ev-line">
+                    <span class="ev-time">{ clock_of(&o.start) }</span>
+                    <span class="ev-code">{ "Busy" }</span>
+                </span>
                 <span class="ev-name">{ restricted_label(o) }</span>
             </div>
         };

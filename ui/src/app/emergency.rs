@@ -173,13 +173,20 @@ pub struct ErrorNoteProps {
     pub id: AttrValue,
     /// The error, as [`super::ctx::error_text`] wrote it.
     pub message: AttrValue,
+    /// Whether emergency access could open what was refused (never someone else's
+    /// psychotherapy notes).
+    #[prop_or(true)]
+    pub emergency: bool,
 }
 
 /// An error message; for a consent refusal, followed by the emergency access offer.
 #[component]
 pub fn ErrorNote(props: &ErrorNoteProps) -> Html {
     let access = use_chart_access();
-    let offer = is_refusal(&props.message) && !access.patient.is_empty() && access.grant.is_none();
+    let offer = props.emergency
+        && is_refusal(&props.message)
+        && !access.patient.is_empty()
+        && access.grant.is_none();
     html! {
         <div class={classes!("error-note", offer.then_some("refused"))}>
             <p class="error" role="alert" id={props.id.clone()}>{ &props.message }</p>

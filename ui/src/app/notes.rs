@@ -231,7 +231,7 @@ pub fn NotesTab(props: &Props) -> Html {
     html! {
         <div class={classes!("notes-tab", psychotherapy.then_some("private"))} id={if psychotherapy { "psychotherapy-notes" } else { "session-notes" }}>
             { for banner }
-            if let Some(e) = &*error { <ErrorNote id="notes-error" message={e.clone()} /> }
+            if let Some(e) = &*error { <ErrorNote id="notes-error" message={e.clone()} emergency={!psychotherapy} /> }
             { body }
         </div>
     }
@@ -365,7 +365,7 @@ fn NoteView(props: &ViewProps) -> Html {
             return html! {
                 <div class="note-view">
                     { back }
-                    if let Some(e) = &*error { <ErrorNote id="note-open-error" message={e.clone()} /> } else { <p class="muted">{ "Opening note…" }</p> }
+                    if let Some(e) = &*error { <ErrorNote id="note-open-error" message={e.clone()} emergency={!props.psychotherapy} /> } else { <p class="muted">{ "Opening note…" }</p> }
                 </div>
             };
         }

@@ -451,10 +451,6 @@ pub fn ConsentEditor(props: &Props) -> Html {
             <h4>{ "New consent" }</h4>
             <p class="muted small">{ "Build it with the patient, rule by rule. Forbidding wins over allowing; an exception changes its rule for the records or people it names. What is not covered falls back to the clinic's defaults." }</p>
             <div class="editor-columns">
-                <div class="rules">
-                    { for draft.rules.iter().enumerate().map(|(r, rule)| rule_row((r, None), rule, &edit)) }
-                    <button id="add-rule" type="button" class="secondary" onclick={on_add}>{ "Add a rule" }</button>
-                </div>
                 <aside class="preview-box" aria-live="polite">
                     <h4>{ "What the patient agrees to" }</h4>
                     if let Some(e) = &*preview_error {
@@ -469,6 +465,10 @@ pub fn ConsentEditor(props: &Props) -> Html {
                         <p class="muted">{ "…" }</p>
                     }
                 </aside>
+                <div class="rules">
+                    { for draft.rules.iter().enumerate().map(|(r, rule)| rule_row((r, None), rule, &edit)) }
+                    <button id="add-rule" type="button" class="secondary" onclick={on_add}>{ "Add a rule" }</button>
+                </div>
             </div>
             if let Some(e) = &*error { <p class="error" role="alert" id="consent-editor-error">{ e }</p> }
             <div class="panel-actions">
