@@ -13,6 +13,8 @@
 //!   synced or exported (recomputable on each device). Format `HEM1`: magic,
 //!   u32 LE header length, JSON header (note, patient, model fingerprint, SHA-256 of the
 //!   embedded text, dimension, passages), then the vectors as f32 LE.
+//! - Audit: every note embedded is logged as an access (action analyse, purpose
+//!   `ai-analysis`) in the transaction that stores its embeddings.
 //! - Freshness: [`Hearth::index_notes`] re-embeds only notes whose text or model changed, so a
 //!   front end calls it after unlocking and after edits (on a background thread: it takes the
 //!   vault lock only to read and to write, never while the model runs).
@@ -23,6 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use hearth_consent::{Action, Purpose};
 use hearth_insight::{dot, passages};
+use hearth_ledger::{Access, AccessAction, Entry, Token};
 use hearth_records::{Patient, RecordKind, SessionNote};
 use hearth_vault::{NewRecord, RecordId, VaultError};
 use serde::{Deserialize, Serialize};
@@ -33,7 +36,7 @@ pub use hearth_insight::{
 };
 
 use crate::records::patient_key;
-use crate::{CoreError, Hearth, Result};
+use crate::{audit, CoreError, Hearth, Result};
 
 /// Vault kind of a note's embeddings.
 pub(crate) const EMBEDDING_KIND: &str = "embedding";
@@ -268,21 +271,10 @@ impl Hearth {
         }
         let total = todo.len();
         progress(0, total);
-        let mut analysed: BTreeMap<String, ()> = BTreeMap::new();
         for (k, chunk) in todo.chunks(NOTES_PER_WRITE).enumerate() {
             report.passages += self.embed_and_store(model, chunk)?;
             report.embedded += chunk.len();
-            for t in chunk {
-                analysed.insert(t.patient_id.clone(), ());
-            }
             progress((k * NOTES_PER_WRITE + chunk.len()).min(total), total);
-        }
-        for pid in analysed.keys() {
-            self.log_access(
-                &format!("analyse:{}:{pid}", SessionNote::KIND),
-                hearth_ledger::AccessAction::Analyse,
-                Purpose::AiAnalysis.code(),
-            )?;
         }
         Ok(report)
     }
@@ -370,7 +362,27 @@ impl Hearth {
                 })
             })
             .collect();
-        vault.put_batch(&batch)?;
+        // Each analysed note is logged (action analyse, purpose ai-analysis) in the same
+        // transaction as its embeddings: the patient's timeline shows what the model read.
+        let log_key = self.log_key(&mut vault)?;
+        let now = audit::now_secs(&vault);
+        let purpose = Token::new(Purpose::AiAnalysis.code()).map_err(audit::ledger_err)?;
+        let log = notes
+            .iter()
+            .map(|n| {
+                Entry::Access(Access {
+                    record: hearth_ledger::RecordId::new(n.note_id.as_str())
+                        .map_err(audit::ledger_err)?,
+                    action: AccessAction::Analyse,
+                    purpose: purpose.clone(),
+                    actor: audit::device_id(&log_key),
+                    time: now,
+                })
+                .encode()
+                .map_err(audit::ledger_err)
+            })
+            .collect::<Result<Vec<Vec<u8>>>>()?;
+        vault.put_batch_logged(&batch, &log)?;
         Ok(texts.len())
     }
 

@@ -95,6 +95,25 @@ fn notes_are_found_by_meaning_only_with_consent_and_stored_sealed() {
     assert_eq!(r.refused[0].0, bo);
     assert!(r.refused[0].1.contains("ai-analysis"), "{}", r.refused[0].1);
 
+    // The patient's timeline shows what the model read, and why.
+    let analysed: Vec<_> = h
+        .patient_timeline(&ada)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "analysed")
+        .collect();
+    assert_eq!(analysed.len(), 2, "{analysed:?}");
+    assert!(analysed.iter().all(|e| e.purpose == "ai-analysis"));
+    assert!(h
+        .patient_timeline(&bo)
+        .unwrap()
+        .iter()
+        .all(|e| e.action != "analysed"));
+
+    h.checkpoint().unwrap();
+    let audit = h.audit().unwrap();
+    assert!(audit.problems.is_empty(), "{:?}", audit.problems);
+
     let found = h.semantic_search(&m, QUERY, 5).unwrap();
     let first = &found.hits[0];
     assert_eq!(first.record_id, insomnia, "{:?}", found.hits);
