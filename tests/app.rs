@@ -613,8 +613,13 @@ fn consent_editor_refusal_and_emergency_access() -> Result<()> {
         app.wait_for_text("#emergency-banner", "Emergency access until")
             .await?;
         app.wait_for_text(".note-row", note).await?.click().await?;
-        // A draft: it opens in its editor, with the text.
-        app.wait_for_value("#section-note", note).await?;
+        // Emergency access opens reads only: the draft shows, but cannot be edited.
+        app.wait_for_text("#note-read-only", "Read only").await?;
+        app.wait_for_text("#text-note", note).await?;
+        ensure!(
+            app.count("#note-view textarea").await? == 0,
+            "a note opened by emergency access can be edited"
+        );
 
         // What the patient sees: the emergency access with its reason, and who looked.
         app.open_tab("consent").await?;

@@ -319,7 +319,30 @@ fn NoteView(props: &ViewProps) -> Html {
     let addendum = use_state(String::new);
     let history = use_state(|| None::<Vec<HistoryEntry>>);
     let history_version = use_state(|| 0u32);
+    // Why this note may be read but not changed (e.g. only emergency access opened it).
+    let read_only = use_state(|| None::<String>);
 
+    {
+        // Session notes only: authorship (which consent_check does not know) decides for
+        // psychotherapy notes.
+        let (ctx, read_only, ignored) = (ctx.clone(), read_only.clone(), use_state(|| None));
+        let (open, patient, psychotherapy) = (
+            props.open.clone(),
+            props.patient.clone(),
+            props.psychotherapy,
+        );
+        use_effect_with((), move |_| {
+            if let (Open::Existing(_), false) = (open, psychotherapy) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let r =
+                        api::consent_check(&patient, "write", "progress-notes", "treatment").await;
+                    if let Some((false, why)) = ctx.take(r, &ignored) {
+                        read_only.set(Some(why));
+                    }
+                });
+            }
+        });
+    }
     {
         let (ctx, draft, error, info) =
             (ctx.clone(), draft.dispatcher(), error.clone(), info.clone());
@@ -603,6 +626,34 @@ fn NoteView(props: &ViewProps) -> Html {
                         <button id="add-addendum" type="button" class="secondary" onclick={on_add}>{ "Add addendum" }</button>
                     </div>
                 }
+                { history_view(false) }
+            </div>
+        };
+    }
+
+    // ---- a draft this device may read but not change ----
+    if let Some(why) = &*read_only {
+        return html! {
+            <div class={classes!("note-view", "locked")} id="note-view" data-id={(*id).clone()} data-state="read-only">
+                { back }
+                <div class="note-head">
+                    <h3>{ title }<span class="badge draft">{ "Draft" }</span></h3>
+                    { for history_button }
+                </div>
+                { meta }
+                <p class="read-only-note" id="note-read-only">
+                    <strong>{ "Read only." }</strong>
+                    { format!(" The patient's consent does not let this device change session notes ({why}).") }
+                </p>
+                { for note.sections.iter().map(|s| html! {
+                    <section class="note-section" key={s.key.clone()}>
+                        <h4>{ title_of(note.template, &s.key) }</h4>
+                        <p class={classes!("section-text", s.text.trim().is_empty().then_some("empty"))} id={format!("text-{}", s.key)}>
+                            { if s.text.trim().is_empty() { "—".to_string() } else { s.text.clone() } }
+                        </p>
+                    </section>
+                }) }
+                if let Some(e) = &*error { <p class="error" role="alert" id="note-error">{ e }</p> }
                 { history_view(false) }
             </div>
         };
