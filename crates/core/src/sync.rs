@@ -739,16 +739,24 @@ impl Store for VaultStore {
             if kind == "patient" {
                 continue;
             }
-            let r = self.check_write(peer, kind, id, bytes).and_then(|patient| {
-                match self.prepare_create(kind, id, bytes) {
-                    Ok(Some(c)) => Ok(Some(c)),
-                    Ok(None) => self.merge(kind, id, &patient, bytes).map(|_| None),
-                    Err(e) => Err(StoreError::Invalid(e.message())),
-                }
-            });
+            if !SYNCED.contains(&kind.as_str()) {
+                results[i] = Some(Err(StoreError::Invalid(format!(
+                    "kind {kind:?} does not sync"
+                ))));
+                continue;
+            }
+            let r = match self.prepare_create(kind, id, bytes) {
+                Err(e) => Err(StoreError::Invalid(e.message())),
+                Ok(p) => self
+                    .check_facts(peer, kind, id, &p.patient, p.category, p.author)
+                    .and_then(|()| match p.create {
+                        Some(c) => Ok(Ok(c)),
+                        None => self.merge(kind, id, &p.patient, bytes).map(Err),
+                    }),
+            };
             match r {
-                Ok(Some(c)) => creates.push((i, c)),
-                Ok(None) => results[i] = Some(Ok(true)),
+                Ok(Ok(c)) => creates.push((i, c)),
+                Ok(Err(changed)) => results[i] = Some(Ok(changed)),
                 Err(e) => results[i] = Some(Err(e)),
             }
         }
@@ -881,6 +889,14 @@ impl Store for VaultStore {
     }
 }
 
+/// What one load of a received document tells.
+struct Prepared {
+    patient: String,
+    category: Category,
+    author: Option<String>,
+    create: Option<Create>,
+}
+
 /// A record received whole and new here, ready to be written with the others of its batch.
 struct Create {
     id: RecordId,
@@ -906,6 +922,21 @@ impl VaultStore {
         let me = self.hearth.vault().device_id().to_vec();
         let (patient, category, author) =
             received_facts(kind, document, &me).map_err(|e| StoreError::Invalid(e.message()))?;
+        self.check_facts(peer, kind, id, &patient, category, author)?;
+        Ok(patient)
+    }
+
+    /// [`VaultStore::check_write`] on facts already read from the document.
+    fn check_facts(
+        &self,
+        peer: &Member,
+        kind: &str,
+        id: &str,
+        patient: &str,
+        category: Category,
+        author: Option<String>,
+    ) -> Result<(), StoreError> {
+        let patient = patient.to_string();
         let is_author = author.is_some_and(|a| a == peer.member_id());
         let mut vault = self.hearth.vault();
         if kind != "patient" {
@@ -941,7 +972,7 @@ impl VaultStore {
             self.refused_write(peer, id, &d.reason);
             return Err(StoreError::Denied(d.reason));
         }
-        Ok(patient)
+        Ok(())
     }
 
     /// Merge (or create) one record, logged.
@@ -967,23 +998,43 @@ impl VaultStore {
         Ok(!changed.is_empty())
     }
 
-    /// A new (not yet stored) non-patient record, sealed-ready; `None` if it exists here.
-    fn prepare_create(&self, kind: &str, id: &str, document: &[u8]) -> Result<Option<Create>> {
+    /// One load of a received non-patient document: its patient, category, first author (for
+    /// psychotherapy notes) and, if the record is new here, the record ready to write.
+    fn prepare_create(&self, kind: &str, id: &str, document: &[u8]) -> Result<Prepared> {
         fn typed<T: RecordKind + Send + 'static>(
             store: &VaultStore,
             id: &str,
             document: &[u8],
-        ) -> Result<Option<Create>> {
+        ) -> Result<Prepared> {
             let rid = crate::records::parse_id(id)?;
             let mut vault = store.hearth.vault();
-            match vault.key_of(&rid) {
-                Ok(_) => return Ok(None),
-                Err(VaultError::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
             let device = vault.device_id().to_vec();
-            let log_key = store.hearth.log_key(&mut vault)?;
             let mut doc: Doc<T> = Doc::load(document, &device).map_err(CoreError::record(id))?;
+            let patient = doc.value().patient_id().unwrap_or(doc.id()).to_string();
+            let category = crate::consent::category(T::CATEGORY);
+            let author = if T::KIND == "psychotherapy-note" {
+                doc.history()?.first().map(|h| h.actor.clone())
+            } else {
+                None
+            };
+            let exists = match vault.key_of(&rid) {
+                Ok(_) => true,
+                Err(VaultError::NotFound { .. }) => false,
+                Err(e) => return Err(e.into()),
+            };
+            // A record whose patient is not here is refused by the write check; nothing to build.
+            let patient_here = RecordId::new(&patient)
+                .ok()
+                .is_some_and(|p| vault.meta(&p).is_ok_and(|m| m.kind == "patient"));
+            if exists || !patient_here {
+                return Ok(Prepared {
+                    patient,
+                    category,
+                    author,
+                    create: None,
+                });
+            }
+            let log_key = store.hearth.log_key(&mut vault)?;
             if doc.id() != id {
                 return Err(CoreError::Invalid(format!(
                     "document: it belongs to record {}, not {id}",
@@ -1004,14 +1055,19 @@ impl VaultStore {
                 T::CATEGORY,
             )?;
             let peek = envelope::peek::<T>(&bytes)?;
-            Ok(Some(Create {
-                id: rid,
-                kind: T::KIND,
-                key,
-                bytes,
-                entry,
-                reindex: Box::new(move |h: &Hearth| h.reindex(&peek.id, &peek.value)),
-            }))
+            Ok(Prepared {
+                patient,
+                category,
+                author,
+                create: Some(Create {
+                    id: rid,
+                    kind: T::KIND,
+                    key,
+                    bytes,
+                    entry,
+                    reindex: Box::new(move |h: &Hearth| h.reindex(&peek.id, &peek.value)),
+                }),
+            })
         }
         match kind {
             "appointment" => typed::<Appointment>(self, id, document),
