@@ -99,6 +99,16 @@ pub enum RiskLabel {
     Depression,
 }
 
+impl Band {
+    /// Display name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Moderate => "moderate",
+            Self::High => "high",
+        }
+    }
+}
+
 impl RiskLabel {
     /// Display name.
     pub fn as_str(self) -> &'static str {
@@ -149,7 +159,8 @@ pub struct Evidence {
     pub sentence: Range<usize>,
     /// The head's calibrated probability for the sentence.
     pub probability: f64,
-    /// The phrases that drove it, strongest first (at most three).
+    /// The phrases that drove it, strongest first (at most three; worked out for the
+    /// [`EXPLAINED`] strongest sentences of a flag).
     pub phrases: Vec<Phrase>,
 }
 
@@ -430,6 +441,11 @@ impl RiskModel {
         })
     }
 
+    /// Forget the cached sentence embeddings (a cold start; the bench uses it).
+    pub fn clear_cache(&self) {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     /// The heads in use.
     pub fn heads(&self) -> &HeadFile {
         &self.heads
@@ -585,7 +601,14 @@ impl RiskModel {
                     && relevant.iter().any(|m| {
                         m.concept == Concept::SuicidalIdeation && m.context == Context::Affirmed
                     });
-                let over = p >= threshold || explicit;
+                // Any explicit suicidal-ideation phrase is reported: flagged when affirmed,
+                // listed as not counted (with its cue) when negated, someone else's, past or
+                // hypothetical, so the clinician sees that "denies SI" was read.
+                let mentioned = label == RiskLabel::SuicidalIdeation
+                    && relevant
+                        .iter()
+                        .any(|m| m.concept == Concept::SuicidalIdeation);
+                let over = p >= threshold || explicit || mentioned;
                 // Context from the lexicon's concepts when there are any; otherwise from the
                 // phrases that drove the score (only worked out when it matters).
                 let mut phrases = Vec::new();
@@ -618,9 +641,6 @@ impl RiskModel {
                         cue: verdict.1.map(|c| span.start + c.start..span.start + c.end),
                     });
                     continue;
-                }
-                if phrases.is_empty() {
-                    phrases = self.attribute(text, label, p)?;
                 }
                 if label == RiskLabel::Depression && p_sev >= severe_t {
                     severe_hit = true;
@@ -661,6 +681,20 @@ impl RiskModel {
                 continue;
             };
             ev.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+            // Occlusion for the strongest sentences only (what a panel shows first).
+            for e in ev.iter_mut().take(EXPLAINED) {
+                if e.phrases.is_empty() {
+                    let text = &note[e.sentence.clone()];
+                    e.phrases = self
+                        .attribute(text, label, e.probability)?
+                        .into_iter()
+                        .map(|(r, weight)| Phrase {
+                            span: e.sentence.start + r.start..e.sentence.start + r.end,
+                            weight,
+                        })
+                        .collect();
+                }
+            }
             let probability = ev.first().map_or(0.0, |e| e.probability);
             let band = match label {
                 RiskLabel::SuicidalIdeation if probability >= HIGH => Band::High,
@@ -687,6 +721,10 @@ impl RiskModel {
         })
     }
 }
+
+/// Evidence sentences per flag explained by occlusion (the strongest; the others list no
+/// phrases unless the rules needed them).
+pub const EXPLAINED: usize = 3;
 
 /// Calibrated probability from which a suicidal-ideation flag is banded high.
 pub const HIGH: f64 = 0.8;

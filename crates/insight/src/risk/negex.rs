@@ -119,7 +119,12 @@ fn word_matches(pat: &str, w: &str) -> bool {
 /// Length in words of `pattern` matched at `toks[i..]`, if it matches.
 fn match_at(pattern: &str, toks: &[Tok], i: usize) -> Option<usize> {
     let parts: Vec<&str> = pattern.split(' ').collect();
+    match_parts(&parts, toks, i)
+}
+
+fn match_parts<S: AsRef<str>>(parts: &[S], toks: &[Tok], i: usize) -> Option<usize> {
     for (k, p) in parts.iter().enumerate() {
+        let p = p.as_ref();
         let t = toks.get(i + k)?;
         if k > 0 && t.break_before {
             return None;
@@ -133,6 +138,17 @@ fn match_at(pattern: &str, toks: &[Tok], i: usize) -> Option<usize> {
 
 const SELF: &str = "herself|himself|myself|themselves|themself|yourself";
 const POSS: &str = "her|his|my|their|your";
+
+/// The concept patterns, split into words once.
+fn compiled() -> &'static [(Concept, Vec<String>)] {
+    static PATTERNS: std::sync::OnceLock<Vec<(Concept, Vec<String>)>> = std::sync::OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        concept_patterns()
+            .into_iter()
+            .map(|(c, p)| (c, p.split(' ').map(str::to_string).collect()))
+            .collect()
+    })
+}
 
 fn concept_patterns() -> Vec<(Concept, String)> {
     use Concept::{Depression as D, SuicidalIdeation as S};
@@ -409,12 +425,13 @@ fn find_any(list: &[&str], toks: &[Tok], i: usize) -> Option<usize> {
 pub fn analyse(sentence: &str) -> Vec<Mention> {
     let toks = tokenize(sentence);
     let mut concepts: Vec<(Concept, Range<usize>)> = Vec::new(); // word ranges
-    let patterns = concept_patterns();
+    let patterns = compiled();
+    let cover = concept_cover(&toks);
     let mut i = 0;
     while i < toks.len() {
         let best = patterns
             .iter()
-            .filter_map(|(c, p)| match_at(p, &toks, i).map(|n| (n, *c)))
+            .filter_map(|(c, p)| match_parts(p, &toks, i).map(|n| (n, *c)))
             .max_by_key(|(n, _)| *n);
         match best {
             Some((n, c)) => {
@@ -427,7 +444,7 @@ pub fn analyse(sentence: &str) -> Vec<Mention> {
     concepts
         .into_iter()
         .map(|(concept, words)| {
-            let (context, cue) = context_words(&toks, words.clone());
+            let (context, cue) = context_words(&toks, &cover, words.clone());
             Mention {
                 concept,
                 span: toks[words.start].span.start..toks[words.end - 1].span.end,
@@ -448,7 +465,8 @@ pub fn context_of(sentence: &str, span: Range<usize>) -> (Context, Option<Range<
     let (Some(&a), Some(&b)) = (words.first(), words.last()) else {
         return (Context::Affirmed, None);
     };
-    let (c, cue) = context_words(&toks, a..b + 1);
+    let cover = concept_cover(&toks);
+    let (c, cue) = context_words(&toks, &cover, a..b + 1);
     (
         c,
         cue.map(|c| toks[c.start].span.start..toks[c.end - 1].span.end),
@@ -458,11 +476,11 @@ pub fn context_of(sentence: &str, span: Range<usize>) -> (Context, Option<Range<
 /// Word ranges covered by concept patterns (their words are not triggers).
 fn concept_cover(toks: &[Tok]) -> Vec<bool> {
     let mut cover = vec![false; toks.len()];
-    let patterns = concept_patterns();
+    let patterns = compiled();
     for i in 0..toks.len() {
         if let Some(n) = patterns
             .iter()
-            .filter_map(|(_, p)| match_at(p, toks, i))
+            .filter_map(|(_, p)| match_parts(p, toks, i))
             .max()
         {
             cover[i..i + n].iter_mut().for_each(|c| *c = true);
@@ -471,8 +489,11 @@ fn concept_cover(toks: &[Tok]) -> Vec<bool> {
     cover
 }
 
-fn context_words(toks: &[Tok], target: Range<usize>) -> (Context, Option<Range<usize>>) {
-    let cover = concept_cover(toks);
+fn context_words(
+    toks: &[Tok],
+    cover: &[bool],
+    target: Range<usize>,
+) -> (Context, Option<Range<usize>>) {
     let is_term = |k: usize| TERMINATION.contains(&toks[k].text.as_str());
     // Scan backwards from the concept: the window before it up to a termination or boundary.
     let mut lo = target.start;
