@@ -457,6 +457,7 @@ fn consent_export_and_access_log() -> Result<()> {
         let archive = vault.dir().join("ada.hearth");
         let fhir = vault.dir().join("ada.json");
         app.open_tab("export").await?;
+        app.click("#export-step-destination").await?;
         app.fill("#export-archive-path", &archive.display().to_string())
             .await?;
         app.fill("#export-fhir-path", &fhir.display().to_string())
@@ -495,6 +496,7 @@ fn consent_export_and_access_log() -> Result<()> {
 
         // Now the export goes through and the files are on disk.
         app.open_tab("export").await?;
+        app.click("#export-step-destination").await?;
         app.fill("#export-archive-path", &archive.display().to_string())
             .await?;
         app.fill("#export-fhir-path", &fhir.display().to_string())

@@ -6,6 +6,7 @@
 mod audit;
 mod clinical;
 mod consent;
+mod export;
 mod files;
 mod patients;
 mod vault;
@@ -75,6 +76,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         consent::break_glass,
         consent::access_overview,
         consent::export_patient,
+        export::export_patient_to,
+        export::research_export,
     ]
 }
 

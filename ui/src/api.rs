@@ -6,9 +6,9 @@
 
 use hearth_api::{
     AccessOverview, ApiError, Appointment, Assessment, Attachment, AuditReport, BreakGlassInfo,
-    CheckpointInfo, ConsentDraft, ConsentInfo, ConsentPreview, ErrorKind, ExportedFiles,
-    HistoryEntry, Instrument, InstrumentForm, LogStatus, NewPatient, Note, Occurrence, Patient,
-    PatientPatch, PatientRow, Scored, SearchHit, Stored, TimelineEvent, TreatmentPlan, VaultStatus,
+    CheckpointInfo, ConsentDraft, ConsentInfo, ConsentPreview, ErrorKind, HistoryEntry, Instrument,
+    InstrumentForm, LogStatus, NewPatient, Note, Occurrence, Patient, PatientPatch, PatientRow,
+    Scored, SearchHit, Stored, TimelineEvent, TreatmentPlan, VaultStatus,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -433,15 +433,6 @@ struct Check<'a> {
     purpose: &'a str,
 }
 
-#[derive(Serialize)]
-struct ExportPatient<'a> {
-    patient: &'a str,
-    purpose: &'a str,
-    psychotherapy: bool,
-    path: &'a str,
-    fhir: &'a str,
-}
-
 /// A patient's consent contracts, every version, oldest first.
 pub async fn consents(patient: &str) -> Reply<Vec<ConsentInfo>> {
     invoke("consents", &ForPatient { patient }).await
@@ -533,20 +524,29 @@ pub async fn access_overview(patient: &str) -> Reply<AccessOverview> {
     invoke("access_overview", &ForPatient { patient }).await
 }
 
-/// Export a patient: the `.hearth` archive to `path`, the FHIR JSON to `fhir` when not empty.
-pub async fn export_patient(
-    patient: &str,
-    purpose: &str,
-    psychotherapy: bool,
-    path: &str,
-    fhir: &str,
-) -> Reply<ExportedFiles> {
-    let args = ExportPatient {
-        patient,
-        purpose,
-        psychotherapy,
-        path,
-        fhir,
-    };
-    invoke("export_patient", &args).await
+#[derive(Serialize)]
+struct ExportTo<'a> {
+    request: &'a hearth_api::ExportRequest,
+}
+
+/// Export a patient as the wizard asked: the archive (sealed to the recipients when any), and
+/// the FHIR JSON when a path is given.
+pub async fn export_patient_to(
+    request: &hearth_api::ExportRequest,
+) -> Reply<hearth_api::ArchiveWritten> {
+    invoke("export_patient_to", &ExportTo { request }).await
+}
+
+#[derive(Serialize)]
+struct Research<'a> {
+    out: &'a str,
+    patients: Option<&'a [String]>,
+}
+
+/// The de-identified research export into the folder `out`, of `patients` or everyone.
+pub async fn research_export(
+    out: &str,
+    patients: Option<&[String]>,
+) -> Reply<hearth_api::ResearchWritten> {
+    invoke("research_export", &Research { out, patients }).await
 }

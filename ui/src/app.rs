@@ -18,6 +18,7 @@ mod ctx;
 mod dates;
 mod detail;
 mod emergency;
+mod export;
 mod files;
 mod form;
 mod list;

@@ -13,11 +13,13 @@
 
 mod clinical;
 mod consent;
+mod export;
 
 use serde::{Deserialize, Serialize};
 
 pub use clinical::*;
 pub use consent::*;
+pub use export::*;
 
 /// Version of these IPC types; bumped when a type changes shape.
 pub const API_VERSION: u32 = 2;

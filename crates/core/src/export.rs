@@ -28,6 +28,31 @@ pub struct PatientArchive {
     pub bundle: serde_json::Value,
 }
 
+impl PatientArchive {
+    /// Check recipients (age public keys, `age1…`) before exporting anything: an export is
+    /// logged, so a typo should be refused first.
+    pub fn check_recipients(recipients: &[String]) -> Result<()> {
+        hearth_export::seal_to(recipients, b"")
+            .map(drop)
+            .map_err(|e| CoreError::Invalid(format!("recipient: {e}")))
+    }
+
+    /// The archive sealed to `recipients` (age format, X25519): only their secret keys open
+    /// it; `hearth verify --identity KEY FILE` opens and verifies it.
+    pub fn sealed_to(&self, recipients: &[String]) -> Result<Vec<u8>> {
+        hearth_export::seal_to(recipients, &self.archive)
+            .map_err(|e| CoreError::Invalid(format!("recipient: {e}")))
+    }
+
+    /// How many resources the FHIR bundle holds.
+    pub fn resources(&self) -> usize {
+        self.bundle
+            .get("entry")
+            .and_then(serde_json::Value::as_array)
+            .map_or(0, Vec::len)
+    }
+}
+
 fn ok_peeks<T: RecordKind>(rows: Vec<(String, Result<Peek<T>>)>) -> Result<Vec<Peek<T>>> {
     rows.into_iter()
         .map(|(id, r)| {

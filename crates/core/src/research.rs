@@ -1,6 +1,9 @@
 //! The research export: de-identified notes and measures of the patients whose consent permits
 //! export for purpose `research`, under pseudonymous ids; every refusal and every export logged.
 
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
 use hearth_consent::{Action, Purpose};
 use hearth_export::deid::{Deidentifier, ExportSecret};
 use hearth_export::{research_export, Omitted, ResearchManifest, ResearchPatient, Skipped};
@@ -185,4 +188,52 @@ impl Hearth {
                 .collect(),
         })
     }
+
+    /// [`Hearth::research_export`] written into `dir` (made if missing) as `research.ndjson`
+    /// and `manifest.json`, new files readable by their owner only. Existing files are never
+    /// replaced: that is refused before anything is exported or logged. Returns the export and
+    /// the two paths.
+    pub fn research_export_to(
+        &self,
+        dir: &Path,
+        patient_ids: Option<&[String]>,
+    ) -> Result<(ResearchExport, PathBuf, PathBuf)> {
+        let data = dir.join("research.ndjson");
+        let manifest = dir.join("manifest.json");
+        for p in [&data, &manifest] {
+            if p.exists() {
+                return Err(CoreError::Invalid(format!(
+                    "{} already exists; an export is never overwritten: choose another folder",
+                    p.display()
+                )));
+            }
+        }
+        std::fs::create_dir_all(dir).map_err(io("create the folder", dir))?;
+        let x = self.research_export(patient_ids, None)?;
+        write_new(&data, x.ndjson.as_bytes())?;
+        write_new(&manifest, x.manifest_json.as_bytes())?;
+        Ok((x, data, manifest))
+    }
+}
+
+fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> CoreError + 'a {
+    move |source| {
+        CoreError::Vault(hearth_vault::VaultError::Io {
+            action,
+            path: path.into(),
+            source,
+        })
+    }
+}
+
+/// Write a new file readable by its owner only; an existing file is never replaced.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).map_err(io("create", path))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(io("write", path))
 }

@@ -251,6 +251,7 @@ pub fn AuditView() -> Html {
                     if let Some(e) = &*error { <p class="error" role="alert" id="audit-error">{ e }</p> }
                 </section>
                 { for report_view }
+                <super::export::research::ResearchExportPanel />
         </div>
     }
 }

@@ -1,21 +1,19 @@
 //! The Consent tab (the consent editor with its plain-language preview, the patient's
 //! contracts, revoking, the raw FHIR editor as an advanced option, "who can see these records,
 //! and who looked", the patient's own device, emergency access and a "Can this be done?"
-//! checker) and the Export tab (a signed `.hearth`
-//! archive and FHIR JSON, which the patient's consent must permit).
+//! checker). The Export tab is the wizard in `super::export`.
 
 mod device;
 mod editor;
 mod overview;
 
 use hearth_api::{ConsentInfo, CONSENT_ACTIONS, CONSENT_CATEGORIES, CONSENT_PURPOSES};
-use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use self::device::PatientDevice;
 use self::editor::ConsentEditor;
 use self::overview::AccessOverviewPanel;
-use super::ctx::{human_size, on_value, setter, use_ctx};
+use super::ctx::{on_value, use_ctx};
 use super::emergency::{use_chart_access, EmergencyAccess};
 use crate::api;
 
@@ -39,7 +37,7 @@ fn select(
     }
 }
 
-/// Inputs of [`ConsentTab`] and [`ExportTab`].
+/// Inputs of [`ConsentTab`].
 #[derive(Properties, PartialEq)]
 pub struct Props {
     /// The patient's record id.
@@ -366,114 +364,6 @@ pub fn ConsentTab(props: &Props) -> Html {
                 </div>
                 { verdict_view }
             </section>
-        </div>
-    }
-}
-
-/// Export the patient: purpose, psychotherapy notes or not, where to write the files.
-#[component]
-pub fn ExportTab(props: &Props) -> Html {
-    let ctx = use_ctx();
-    let purpose = use_state(|| "treatment".to_string());
-    let psychotherapy = use_state(|| false);
-    let path = use_state(String::new);
-    let fhir = use_state(String::new);
-    let error = use_state(|| None::<String>);
-    let done = use_state(|| None::<hearth_api::ExportedFiles>);
-    let busy = use_state(|| false);
-
-    let on_purpose = {
-        let purpose = purpose.clone();
-        Callback::from(move |v: String| purpose.set(v))
-    };
-    let on_psychotherapy = {
-        let psychotherapy = psychotherapy.clone();
-        Callback::from(move |e: Event| {
-            psychotherapy.set(e.target_unchecked_into::<HtmlInputElement>().checked());
-        })
-    };
-    let on_export = {
-        let (ctx, error, done, busy) = (ctx.clone(), error.clone(), done.clone(), busy.clone());
-        let (purpose, psychotherapy, path, fhir) = (
-            purpose.clone(),
-            psychotherapy.clone(),
-            path.clone(),
-            fhir.clone(),
-        );
-        let patient = props.patient.clone();
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            if path.trim().is_empty() {
-                error.set(Some(
-                    "archive path: type where to save the .hearth file, e.g. /home/you/Desktop/patient.hearth".into(),
-                ));
-                return;
-            }
-            let (ctx, error, done, busy, patient) = (
-                ctx.clone(),
-                error.clone(),
-                done.clone(),
-                busy.clone(),
-                patient.clone(),
-            );
-            let (purpose, psychotherapy, path, fhir) = (
-                (*purpose).clone(),
-                *psychotherapy,
-                (*path).clone(),
-                (*fhir).clone(),
-            );
-            busy.set(true);
-            done.set(None);
-            wasm_bindgen_futures::spawn_local(async move {
-                let r = api::export_patient(&patient, &purpose, psychotherapy, &path, &fhir).await;
-                busy.set(false);
-                if let Some(x) = ctx.take(r, &error) {
-                    error.set(None);
-                    done.set(Some(x));
-                }
-            });
-        })
-    };
-
-    let result = done.as_ref().map(|x| {
-        html! {
-            <div class="saved-note" id="export-result" role="status">
-                <p>{ format!("Exported {} ({}) to {}", "the signed archive", human_size(x.archive_bytes), x.archive_path) }
-                    if let (Some(p), Some(n)) = (&x.fhir_path, x.fhir_bytes) {
-                        { format!(", and the FHIR bundle ({}) to {p}", human_size(n)) }
-                    }
-                    { " — anyone can check it with " }<code>{ format!("hearth verify {}", x.archive_path) }</code>
-                </p>
-            </div>
-        }
-    });
-
-    html! {
-        <div class="export" id="export-tab">
-            <form class="panel" id="patient-export-form" onsubmit={on_export} novalidate=true>
-                <h3>{ "Export this patient" }</h3>
-                <p class="muted small">{ "A signed .hearth archive (the records, the FHIR R4 bundle and proofs from the audit log) that anyone can verify offline, and optionally the FHIR JSON alone. The patient's consent must permit the export for this purpose; the export is logged." }</p>
-                <div class="inline-form">
-                    { select("export-purpose", "Purpose", &CONSENT_PURPOSES, &purpose, on_purpose) }
-                    <label class="check">
-                        <input id="export-psychotherapy" type="checkbox" checked={*psychotherapy} onchange={on_psychotherapy} />
-                        { " Include psychotherapy notes" }
-                    </label>
-                </div>
-                <div class="inline-form">
-                    <input id="export-archive-path" type="text" placeholder="/home/you/Desktop/patient.hearth" aria-label="Save the archive to"
-                        value={(*path).clone()} oninput={setter(&path)} disabled={*busy} />
-                </div>
-                <div class="inline-form">
-                    <input id="export-fhir-path" type="text" placeholder="FHIR JSON too (optional), e.g. /home/you/Desktop/patient.json" aria-label="Save the FHIR JSON to"
-                        value={(*fhir).clone()} oninput={setter(&fhir)} disabled={*busy} />
-                    <button id="export-button" type="submit" class="primary" disabled={*busy}>
-                        { if *busy { "Exporting…" } else { "Export" } }
-                    </button>
-                </div>
-            </form>
-            if let Some(e) = &*error { <p class="error" role="alert" id="export-error">{ e }</p> }
-            { for result }
         </div>
     }
 }

@@ -7,10 +7,11 @@ use yew::prelude::*;
 
 use super::appointments::AppointmentsTab;
 use super::audit::AccessLogTab;
-use super::consent::{ConsentTab, ExportTab};
+use super::consent::ConsentTab;
 use super::ctx::{setter, use_ctx, Focus, Tab};
 use super::dates::{local_time, millis_until};
 use super::emergency::{banner, ChartAccess};
+use super::export::ExportWizard;
 use super::files::FilesTab;
 use super::measures::MeasuresTab;
 use super::notes::NotesTab;
@@ -162,7 +163,7 @@ pub fn PatientDetail(props: &Props) -> Html {
             html! { <FilesTab patient={id} focus={props.focus.clone()} focus_nonce={props.focus_nonce} /> }
         }
         Tab::Consent => html! { <ConsentTab patient={id} /> },
-        Tab::Export => html! { <ExportTab patient={id} /> },
+        Tab::Export => html! { <ExportWizard patient={id} /> },
         Tab::AccessLog => html! { <AccessLogTab patient={id} /> },
         Tab::History => html! {
             <HistoryTab patient={p.id.clone()} history={props.history.clone()} on_changed={props.on_changed.clone()} />
