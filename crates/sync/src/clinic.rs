@@ -487,7 +487,12 @@ impl Clinic {
     pub fn extend(&mut self, from: u64, entries: &[SignedEntry]) -> Result<usize, ClinicError> {
         let mut added = 0;
         for (i, e) in entries.iter().enumerate() {
-            let index = from + i as u64;
+            let index = from
+                .checked_add(i as u64)
+                .ok_or_else(|| ClinicError::Fork {
+                    index: from,
+                    why: "an index past the end of any log".into(),
+                })?;
             if index < self.len() {
                 let ours = usize::try_from(index)
                     .ok()
@@ -802,6 +807,9 @@ mod tests {
         let mut other = Clinic::from_entries(c.entries_from(0)[..1].to_vec()).unwrap();
         other.add(&reg, member(4, Role::Clinician), 13).unwrap();
         assert!(follower.extend(1, other.entries_from(1)).is_err());
+        // A hostile start index neither overflows nor applies anything.
+        assert!(follower.extend(u64::MAX, c.entries_from(1)).is_err());
+        assert_eq!(follower.head(), c.head());
     }
 
     #[test]
