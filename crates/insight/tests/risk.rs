@@ -9,7 +9,7 @@ use std::path::Path;
 
 use hearth_insight::risk::data::{self, Source};
 use hearth_insight::risk::eval::{heldout, Scored, Thresholds};
-use hearth_insight::risk::head::{auroc, ece, macro_f1};
+use hearth_insight::risk::head::{auroc, bootstrap, ece, macro_f1};
 use hearth_insight::risk::{
     head_path, Basis, HeadFile, Item9Link, RiskError, RiskLabel, RiskModel, DECISION_AID,
     DEPRESSION_HEAD, SEVERE_HEAD, SI_HEAD,
@@ -98,8 +98,28 @@ fn synthetic_clinical_set_meets_the_model_card_floors() {
         .collect();
     let neutral_flagged =
         neutral.iter().filter(|&&i| preds[i] == 1).count() as f64 / neutral.len() as f64;
+    let ci = |stat: &dyn Fn(&[usize]) -> Option<f64>| {
+        bootstrap(rows.len(), 1000, 7, stat)
+            .map(|e| format!("[{:.3}-{:.3}]", e.lo, e.hi))
+            .unwrap_or_default()
+    };
+    let f1_ci = ci(&|idx| {
+        let p: Vec<u8> = idx.iter().map(|&i| preds[i]).collect();
+        let t: Vec<u8> = idx.iter().map(|&i| truth[i]).collect();
+        Some(macro_f1(&p, &t, 2))
+    });
+    let auc_ci = ci(&|idx| {
+        let p: Vec<f64> = idx.iter().map(|&i| scores[i]).collect();
+        let t: Vec<bool> = idx.iter().map(|&i| ys[i]).collect();
+        auroc(&p, &t)
+    });
+    let ece_ci = ci(&|idx| {
+        let p: Vec<f64> = idx.iter().map(|&i| scores[i]).collect();
+        let t: Vec<bool> = idx.iter().map(|&i| ys[i]).collect();
+        Some(ece(&p, &t, 10))
+    });
     eprintln!(
-        "synthetic set: n={} macro-F1 {f1:.3} AUROC {auc:.3} ECE {cal:.3}; flagged: context {context_flagged:.3}, neutral {neutral_flagged:.3}\nmisclassified (synthetic sentences):\n{}",
+        "synthetic set: n={} macro-F1 {f1:.3} {f1_ci} AUROC {auc:.3} {auc_ci} ECE {cal:.3} {ece_ci}; flagged: context {context_flagged:.3}, neutral {neutral_flagged:.3}\nmisclassified (synthetic sentences):\n{}",
         rows.len(),
         wrong.join("\n")
     );
