@@ -68,8 +68,14 @@ impl Device {
 
     /// Start `hearth node`; returns the child and the peer spec it printed.
     fn node(&self) -> (Child, String) {
+        self.node_with(&[])
+    }
+
+    fn node_with(&self, extra: &[&str]) -> (Child, String) {
+        let mut args = vec!["node"];
+        args.extend_from_slice(extra);
         let mut child = self
-            .cmd(&["node"])
+            .cmd(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -240,6 +246,27 @@ fn two_processes_join_sync_both_ways_merge_offline_edits_and_refuse_a_removed_me
         );
     }
 
+    // Near-live: B runs a node that syncs with A every second; an edit on A reaches B.
+    let (b_node, _) = b.node_with(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--peer",
+        &spec,
+        "--interval",
+        "1",
+    ]);
+    a.ok(&["note", "edit", &n2id, "--section", "objective=Live edit"]);
+    let t = Instant::now();
+    while !note_text(&b, &n2id).contains("Live edit") {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the edit never reached B's node"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let live_ms = t.elapsed().as_millis();
+    stop(b_node);
+
     // After the patient revokes the consent, no further update reaches B.
     a.ok(&["consent", "revoke", "--patient", &pid, &contract]);
     a.ok(&[
@@ -277,5 +304,5 @@ fn two_processes_join_sync_both_ways_merge_offline_edits_and_refuse_a_removed_me
     // Both audit logs still cover every record (merges are logged like local edits).
     a.ok(&["audit", "verify"]);
     b.ok(&["audit", "verify"]);
-    eprintln!("two processes: first sync {first_ms} ms, edit sync {edit_ms} ms (each incl. process start and vault unlock)");
+    eprintln!("two processes: first sync {first_ms} ms, edit sync {edit_ms} ms (each incl. process start and vault unlock); edit seen through B's node within {live_ms} ms");
 }
