@@ -8,6 +8,7 @@ mod clinical;
 mod consent;
 mod export;
 mod files;
+mod insight;
 mod patients;
 mod vault;
 
@@ -78,6 +79,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         consent::export_patient,
         export::export_patient_to,
         export::research_export,
+        insight::semantic_status,
+        insight::start_indexing,
+        insight::semantic_search,
     ]
 }
 

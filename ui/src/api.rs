@@ -550,3 +550,20 @@ pub async fn research_export(
 ) -> Reply<hearth_api::ResearchWritten> {
     invoke("research_export", &Research { out, patients }).await
 }
+
+// ---- on-device analysis (semantic search) ----
+
+/// The embedding model and the background indexing, for the progress indicator.
+pub async fn semantic_status() -> Reply<hearth_api::IndexStatus> {
+    invoke("semantic_status", &NoArgs {}).await
+}
+
+/// Start indexing notes in the background (the model loads first if needed).
+pub async fn start_indexing() -> Reply<hearth_api::IndexStatus> {
+    invoke("start_indexing", &NoArgs {}).await
+}
+
+/// Session notes by meaning, fused with full-text matches (full text only without the model).
+pub async fn semantic_search(query: &str, limit: usize) -> Reply<hearth_api::SemanticReply> {
+    invoke("semantic_search", &Query { query, limit }).await
+}

@@ -27,6 +27,7 @@ mod notes;
 mod plan;
 mod records;
 mod search;
+mod semantic;
 mod unlock;
 
 use std::rc::Rc;

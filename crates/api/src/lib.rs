@@ -14,12 +14,14 @@
 mod clinical;
 mod consent;
 mod export;
+mod insight;
 
 use serde::{Deserialize, Serialize};
 
 pub use clinical::*;
 pub use consent::*;
 pub use export::*;
+pub use insight::*;
 
 /// Version of these IPC types; bumped when a type changes shape.
 pub const API_VERSION: u32 = 2;

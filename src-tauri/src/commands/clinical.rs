@@ -56,13 +56,15 @@ pub async fn appointment_history(session: Shared<'_>, id: String) -> Reply<Vec<H
 /// Start a note (a draft); `psychotherapy` makes it a psychotherapy note.
 #[tauri::command]
 pub async fn add_note(session: Shared<'_>, note: Note, psychotherapy: bool) -> Reply<Stored<Note>> {
-    with_hearth(&session, move |h| h.add_note(note, psychotherapy)).await
+    let r = with_hearth(&session, move |h| h.add_note(note, psychotherapy)).await;
+    super::insight::after_write(&session, r)
 }
 
 /// Change a draft (the core refuses signed notes: "signed notes take addenda").
 #[tauri::command]
 pub async fn edit_note(session: Shared<'_>, id: String, note: Note) -> Reply<Stored<Note>> {
-    with_hearth(&session, move |h| h.edit_note(&id, note)).await
+    let r = with_hearth(&session, move |h| h.edit_note(&id, note)).await;
+    super::insight::after_write(&session, r)
 }
 
 /// Sign and lock a draft.
@@ -79,7 +81,8 @@ pub async fn add_addendum(
     text: String,
     signer: String,
 ) -> Reply<Stored<Note>> {
-    with_hearth(&session, move |h| h.add_addendum(&id, &text, &signer)).await
+    let r = with_hearth(&session, move |h| h.add_addendum(&id, &text, &signer)).await;
+    super::insight::after_write(&session, r)
 }
 
 /// One note and whether it is a psychotherapy note.
@@ -112,7 +115,8 @@ pub async fn note_history(session: Shared<'_>, id: String) -> Reply<Vec<HistoryE
 /// Restore a draft's earlier version, as a new change.
 #[tauri::command]
 pub async fn restore_note(session: Shared<'_>, id: String, version: String) -> Reply<Stored<Note>> {
-    with_hearth(&session, move |h| h.restore_note(&id, &version)).await
+    let r = with_hearth(&session, move |h| h.restore_note(&id, &version)).await;
+    super::insight::after_write(&session, r)
 }
 
 /// A measure's items, answer scale and bands (no vault needed).

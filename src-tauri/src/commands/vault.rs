@@ -33,6 +33,7 @@ pub async fn create_vault(session: Shared<'_>, passphrase: String) -> Reply<Vaul
     let r = blocking(&session, move |s| s.create(&passphrase)).await;
     if r.is_ok() {
         warm_search(&session);
+        super::insight::request_index(&session);
     }
     r
 }
@@ -44,6 +45,7 @@ pub async fn unlock(session: Shared<'_>, passphrase: String) -> Reply<VaultStatu
     tracing::info!(ok = r.is_ok(), "unlock attempt");
     if r.is_ok() {
         warm_search(&session);
+        super::insight::request_index(&session);
     }
     r
 }

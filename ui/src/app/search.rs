@@ -10,6 +10,7 @@ use hearth_api::SearchHit;
 use yew::prelude::*;
 
 use super::ctx::{on_input, use_ctx, Focus, Nav, Tab};
+use super::semantic::SemanticResults;
 use crate::api;
 
 /// Wait this long after the last key before searching.
@@ -49,6 +50,8 @@ pub fn GlobalSearch() -> Html {
     let query = use_state(String::new);
     let hits = use_state(|| None::<Vec<SearchHit>>);
     let error = use_state(|| None::<String>);
+    // Search by meaning (on-device model) instead of by words.
+    let meaning = use_state(|| false);
     let timer = use_mut_ref(|| None::<Timeout>);
     // Only the newest query's answer is shown.
     let seq: Rc<RefCell<u32>> = use_mut_ref(|| 0);
@@ -141,10 +144,22 @@ pub fn GlobalSearch() -> Html {
             </div>
         },
     };
+    let results = if *meaning && !query.trim().is_empty() {
+        html! { <SemanticResults query={(*query).clone()} on_open={close.clone()} /> }
+    } else {
+        results
+    };
+    let toggle = {
+        let meaning = meaning.clone();
+        Callback::from(move |_: MouseEvent| meaning.set(!*meaning))
+    };
     html! {
         <div class="global-search">
             <input id="global-search" type="search" placeholder="Search notes, patients, plans, files…"
                 aria-label="Search the records" autocomplete="off" value={(*query).clone()} {oninput} {onkeydown} />
+            <button type="button" id="search-by-meaning" class={classes!("search-mode", meaning.then_some("on"))}
+                aria-pressed={meaning.to_string()} title="Search session notes by meaning with the on-device model"
+                onclick={toggle}>{ "By meaning" }</button>
             { results }
         </div>
     }

@@ -1,0 +1,82 @@
+//! On-device analysis in the desktop app: semantic search over session notes and the state
+//! of the background indexing (the model loading, notes being embedded, patients left out).
+
+use serde::{Deserialize, Serialize};
+
+/// Where the on-device embedding model stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelState {
+    /// Not asked for yet (it loads on first use).
+    #[default]
+    Unloaded,
+    /// Loading from disk now.
+    Loading,
+    /// Loaded; semantic search works.
+    Ready,
+    /// Not installed or damaged; [`IndexStatus::model_message`] says what to do.
+    Missing,
+}
+
+/// A patient whose notes are not analysed, with the consent reason (or the error) that decided.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotAnalysed {
+    /// The patient's record id.
+    pub patient_id: String,
+    /// Their name (empty when it cannot be read).
+    pub patient_name: String,
+    /// Why, in the evaluator's words ("no consent permits …", "denied by exception 1.1 …").
+    pub reason: String,
+}
+
+/// The model and the background indexing, for the progress indicator.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IndexStatus {
+    /// The embedding model.
+    pub model: ModelState,
+    /// Why the model is missing and what to do, in plain words.
+    pub model_message: Option<String>,
+    /// Notes are being embedded now.
+    pub indexing: bool,
+    /// Notes embedded so far in this run.
+    pub done: usize,
+    /// Notes to embed in this run.
+    pub total: usize,
+    /// Session notes seen by the last finished run.
+    pub notes: usize,
+    /// Patients the last finished run left out, with why.
+    pub skipped: Vec<NotAnalysed>,
+    /// The last run failed (the message says why); the next edit or search retries.
+    pub error: Option<String>,
+}
+
+/// One session note found by meaning (and/or by its words).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SemanticHit {
+    /// The note's record id.
+    pub record_id: String,
+    /// Its patient's record id.
+    pub patient_id: String,
+    /// The patient's name.
+    pub patient_name: String,
+    /// The passage of the note that matched best (or the full-text snippet).
+    pub passage: String,
+    /// Cosine similarity of the passage when the note matched by meaning.
+    pub similarity: Option<f32>,
+    /// The note's words matched the query too.
+    pub text_match: bool,
+}
+
+/// The answer to a semantic search.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SemanticReply {
+    /// Best first.
+    pub hits: Vec<SemanticHit>,
+    /// Semantic search is off (the model is missing): why and what to do. The hits are then
+    /// full-text matches only.
+    pub off: Option<String>,
+    /// Patients whose notes were not searched by meaning, with why.
+    pub skipped: Vec<NotAnalysed>,
+    /// Notes not embedded yet (indexing is running or pending).
+    pub stale: usize,
+}
