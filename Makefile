@@ -64,6 +64,8 @@ bench: setup
 	cargo bench --locked -p hearth-vault
 	cargo bench --locked -p hearth-core
 	cargo bench --locked -p hearth-ledger
+	# Embedding throughput (b1, b8) beside PyTorch when bench/venv.sh has made its venv.
+	cargo bench --locked -p hearth-insight
 
 # Refresh the README's screenshot from the real app under Xvfb.
 screenshot: app

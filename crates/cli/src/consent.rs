@@ -11,10 +11,8 @@ use hearth_consent::{from_fhir_json, SignedContract};
 use hearth_core::Hearth;
 use zeroize::Zeroizing;
 
-/// Create a signing key for the patient's device in `path` (mode 0600; never overwritten).
-pub(crate) fn keygen(path: &Path, out: &mut impl Write) -> anyhow::Result<()> {
-    let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let secret = Zeroizing::new(hex::encode(key.to_bytes()));
+/// Write a secret to a new file only its owner can read; an existing file is never replaced.
+fn write_secret(path: &Path, secret: &[u8]) -> anyhow::Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -25,8 +23,30 @@ pub(crate) fn keygen(path: &Path, out: &mut impl Write) -> anyhow::Result<()> {
             path.display()
         )
     })?;
-    f.write_all(secret.as_bytes())?;
+    f.write_all(secret)?;
     f.sync_all()?;
+    Ok(())
+}
+
+/// `hearth recipient-key`: an age identity for receiving sealed archives.
+pub(crate) fn recipient_key(path: &Path, out: &mut impl Write) -> anyhow::Result<()> {
+    use hearth_export::age_secret::ExposeSecret as _;
+    let (secret, public) = hearth_export::new_identity();
+    write_secret(path, secret.expose_secret().as_bytes())?;
+    writeln!(out, "recipient: {public}")?;
+    writeln!(
+        out,
+        "Give this to whoever sends you an archive (`hearth export --recipient {public}`); keep {} secret.",
+        path.display()
+    )?;
+    Ok(())
+}
+
+/// Create a signing key for the patient's device in `path` (mode 0600; never overwritten).
+pub(crate) fn keygen(path: &Path, out: &mut impl Write) -> anyhow::Result<()> {
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let secret = Zeroizing::new(hex::encode(key.to_bytes()));
+    write_secret(path, secret.as_bytes())?;
     let public = key.verifying_key();
     writeln!(out, "public key:  {}", hex::encode(public.as_bytes()))?;
     writeln!(

@@ -10,6 +10,10 @@ use anyhow::{anyhow, Context};
 use clap::{Args, Parser, Subcommand};
 mod clinical;
 mod consent;
+mod insight;
+mod research;
+mod risk;
+mod sync;
 
 use hearth_api::{
     Diagnosis, ErrorKind, NewPatient, Patient, PatientPatch, PatientRow, PatientStatus,
@@ -88,6 +92,16 @@ pub(crate) enum Command {
         /// Include psychotherapy notes (needs the patient's explicit permission).
         #[arg(long)]
         psychotherapy: bool,
+        /// Seal the archive to this recipient (an age public key, age1…); repeat for several.
+        /// Only a recipient's secret key opens it (`hearth verify --identity`).
+        #[arg(long = "recipient")]
+        recipients: Vec<String>,
+    },
+    /// Make a key pair for receiving sealed archives: the secret key goes to FILE (mode 0600,
+    /// never overwritten); the public key (age1…) is printed, to give to the sender.
+    RecipientKey {
+        /// Where to save the secret key.
+        file: PathBuf,
     },
     /// Check a .hearth archive offline (no vault needed): signatures, hashes, proofs, quorum.
     Verify {
@@ -99,6 +113,9 @@ pub(crate) enum Command {
         /// Fail (not just warn) when a checkpoint is not final.
         #[arg(long)]
         require_final: bool,
+        /// An age identity file (secret key) to open an archive sealed to a recipient.
+        #[arg(long)]
+        identity: Option<PathBuf>,
     },
     /// Any record, by id, as JSON (kind, id, times and value).
     Show {
@@ -131,6 +148,13 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Session notes found by meaning (on-device model, with consent for ai-analysis), fused with full-text matches.
+    SemanticSearch(insight::SemanticArgs),
+    /// De-identified notes and measures of the patients whose consent permits research export
+    /// (FHIR R4 NDJSON and a manifest of what was removed; skipped patients listed with the reason).
+    ResearchExport(research::ResearchArgs),
+    #[command(flatten)]
+    Sync(sync::SyncCmd),
 }
 
 #[derive(Subcommand)]
@@ -369,17 +393,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             h.change_passphrase(&old, &new)?;
             writeln!(out, "passphrase changed")?;
         }
-        Command::Consent(clinical::ConsentCmd::Keygen { file }) => consent::keygen(&file, &mut out)?,
+        Command::Consent(clinical::ConsentCmd::Keygen { file }) => {
+            consent::keygen(&file, &mut out)?
+        }
         Command::Consent(clinical::ConsentCmd::Sign { key, after, file }) => {
             consent::sign(&key, &file, after.as_deref(), &mut out)?
         }
+        Command::RecipientKey { file } => consent::recipient_key(&file, &mut out)?,
         Command::Verify {
             archive,
             device_key,
             require_final,
+            identity,
         } => {
-            let bytes = std::fs::read(&archive)
+            let mut bytes = std::fs::read(&archive)
                 .with_context(|| format!("could not read {}", archive.display()))?;
+            if hearth_export::is_sealed(&bytes) {
+                let Some(identity) = identity else {
+                    return Err(anyhow!(
+                        "{} is sealed to a recipient; pass --identity with the recipient's secret key file",
+                        archive.display()
+                    ));
+                };
+                let text =
+                    zeroize::Zeroizing::new(std::fs::read_to_string(&identity).with_context(
+                        || format!("could not read the identity file {}", identity.display()),
+                    )?);
+                bytes = hearth_export::open_with(&text, &bytes)?;
+                writeln!(out, "opened the sealed archive with {}", identity.display())?;
+            }
             let trusted_device = match device_key {
                 Some(k) => {
                     let raw = hex_decode(&k)
@@ -491,6 +533,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             }
+            h.close()?;
+        }
+        Command::SemanticSearch(args) => {
+            let h = unlocked(opts)?;
+            insight::run(&h, args, cli.json, &mut out)?;
+            h.close()?;
+        }
+        Command::ResearchExport(args) => {
+            let h = unlocked(opts)?;
+            research::run(&h, args, cli.json, &mut out)?;
+            h.close()?;
+        }
+        Command::Sync(cmd) => {
+            let h = unlocked(opts)?;
+            sync::run(&h, cmd, cli.json, &mut out)?;
             h.close()?;
         }
         other => {

@@ -453,3 +453,91 @@ fn the_patients_device_signs_consents_and_break_glass_is_shown_to_the_patient() 
     assert!(who.contains(fp), "{who}");
     assert!(who.contains("this device: "), "{who}");
 }
+
+#[test]
+fn an_archive_sealed_to_a_recipient_opens_only_with_their_key() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let p = env.json(&["patient", "add", "--name", "Ada Lovelace"]);
+    let pid = p["id"].as_str().unwrap();
+    let consent = env.dir.path().join("consent.json");
+    std::fs::write(&consent, env.ok(&["consent", "template", "--patient", pid])).unwrap();
+    env.ok(&[
+        "consent",
+        "add",
+        "--patient",
+        pid,
+        consent.to_str().unwrap(),
+    ]);
+
+    let key = env.dir.path().join("clinic-b.key");
+    let shown = env.ok(&["recipient-key", key.to_str().unwrap()]);
+    let recipient = shown
+        .lines()
+        .find_map(|l| l.strip_prefix("recipient:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(recipient.starts_with("age1"));
+    let other = env.dir.path().join("other.key");
+    env.ok(&["recipient-key", other.to_str().unwrap()]);
+
+    let archive = env.dir.path().join("ada.hearth.age");
+    let a = archive.to_str().unwrap();
+    // A bad recipient is refused before anything is exported; --fhir would leak plaintext.
+    fails(
+        &env.hearth(&["export", "--patient", pid, "--out", a, "--recipient", "bob"]),
+        1,
+        "not an age recipient",
+    );
+    let fhir = env.dir.path().join("ada.json");
+    fails(
+        &env.hearth(&[
+            "export",
+            "--patient",
+            pid,
+            "--out",
+            a,
+            "--recipient",
+            &recipient,
+            "--fhir",
+            fhir.to_str().unwrap(),
+        ]),
+        1,
+        "unencrypted",
+    );
+    assert!(!archive.exists() && !fhir.exists());
+    env.ok(&[
+        "export",
+        "--patient",
+        pid,
+        "--out",
+        a,
+        "--recipient",
+        &recipient,
+    ]);
+    let sealed = std::fs::read(&archive).unwrap();
+    assert!(sealed.starts_with(b"age-encryption.org/v1\n"));
+    assert!(
+        !sealed.windows(12).any(|w| w == b"Ada Lovelace"),
+        "the name is not readable in the sealed file"
+    );
+
+    let verify = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hearth"))
+            .arg("verify")
+            .args(extra)
+            .arg(a)
+            .output()
+            .unwrap()
+    };
+    let o = verify(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--identity"));
+    let o = verify(&["--identity", other.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot be opened"));
+    let o = verify(&["--identity", key.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("The archive is intact"));
+}

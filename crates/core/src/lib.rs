@@ -28,8 +28,14 @@ mod export;
 mod patients;
 mod records;
 mod replica;
+mod research;
+#[cfg(feature = "semantic")]
+mod risk;
 mod search;
+#[cfg(feature = "semantic")]
+mod semantic;
 mod session;
+mod sync;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -45,7 +51,19 @@ pub use consent::fingerprint;
 pub use error::CoreError;
 pub use export::PatientArchive;
 pub use hearth_vault::VaultError;
+pub use research::ResearchExport;
+#[cfg(feature = "semantic")]
+pub use risk::{
+    Band, Basis, DecisionAid, Evidence, Item9Link, NoteRisk, Phrase, RiskError, RiskFlag,
+    RiskLabel, RiskModel, RiskReport, Suppressed, DECISION_AID,
+};
+#[cfg(feature = "semantic")]
+pub use semantic::{
+    default_models_dir, Embedder, EmbedderOptions, IndexReport, InsightError, SemanticHit,
+    SemanticResults, MIN_SIMILARITY, MODELS_DIR_ENV,
+};
 pub use session::Session;
+pub use sync::{ClinicInfo, MemberInfo, DEFAULT_SYNC_PORT};
 
 /// Shorthand.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -29,6 +29,7 @@ mod embed;
 mod error;
 mod manifest;
 mod passages;
+pub mod risk;
 
 pub use embed::{Embedder, EmbedderOptions, DEFAULT_BATCH, MAX_TOKENS};
 pub use error::InsightError;

@@ -215,7 +215,16 @@ impl Hearth {
                 "Nothing is shared with anyone else unless a consent above says so.".into(),
                 "In an emergency a clinician may open your chart for a few hours; it is always logged and listed here with the reason.".into(),
             ],
-            break_glass: self.break_glass_list(patient_id)?,
+            break_glass: self
+                .break_glass_list(patient_id)?
+                .into_iter()
+                .map(|mut g| {
+                    if g.device == me {
+                        g.device = "this device".to_string();
+                    }
+                    g
+                })
+                .collect(),
             accessors,
             patient_devices: self.patient_devices(patient_id)?,
         })
