@@ -16,6 +16,13 @@ fn kind_label(code: &str) -> String {
     code.replace(['-', '_'], " ")
 }
 
+/// The patients as (id, name), by name.
+fn sorted_by_name(names: &HashMap<String, String>) -> Vec<(&String, &String)> {
+    let mut v: Vec<_> = names.iter().collect();
+    v.sort_by(|a, b| a.1.cmp(b.1).then_with(|| a.0.cmp(b.0)));
+    v
+}
+
 /// The research export panel (Clinic / Audit screen).
 #[component]
 pub fn ResearchExportPanel() -> Html {
@@ -164,7 +171,7 @@ pub fn ResearchExportPanel() -> Html {
             </label>
             if *choosing {
                 <ul class="research-patients small" id="research-patients">
-                    { for names.iter().collect::<std::collections::BTreeMap<_, _>>().into_iter().map(|(id, name)| {
+                    { for sorted_by_name(&names).into_iter().map(|(id, name)| {
                         let on = only.contains(id);
                         let toggle = {
                             let (only, id) = (only.clone(), id.clone());
