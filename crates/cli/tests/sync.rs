@@ -206,6 +206,14 @@ fn two_processes_join_sync_both_ways_merge_offline_edits_and_refuse_a_removed_me
         assert!(!s.contains(SECRET_PATIENT) && !s.contains(PSY_MARKER));
     }
 
+    // A's audit log says what left for B: the patient and the note, not the others.
+    let timeline = a.ok(&["--json", "audit", "timeline", "--patient", &pid]);
+    let shared = format!("sync-share.{}", &b_endpoint[..16]);
+    assert!(timeline.matches(&shared).count() >= 2, "{timeline}");
+    assert!(!a
+        .ok(&["--json", "audit", "timeline", "--patient", &qid])
+        .contains("sync-share"));
+
     // Edits both ways: B edits the note, A (while its node runs) adds another.
     b.ok(&["note", "edit", &nid, "--section", "assessment=Improving"]);
     let n2 = a.json(&[

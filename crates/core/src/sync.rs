@@ -877,6 +877,38 @@ impl Store for VaultStore {
         })
     }
 
+    fn shared(&self, peer: &Member, ids: &[String]) {
+        // One access entry per record sent (action export: it left this device), appended in
+        // one transaction; the purpose names the receiving device.
+        let purpose = format!("sync-share.{}", hex::encode(&peer.endpoint[..8]));
+        let result = (|| -> Result<()> {
+            let mut vault = self.hearth.vault();
+            let key = self.hearth.log_key(&mut vault)?;
+            let now = now_secs(&vault);
+            let mut entries = Vec::with_capacity(ids.len());
+            for id in ids {
+                entries.push(
+                    Entry::Access(hearth_ledger::Access {
+                        record: hearth_ledger::RecordId::new(id.as_str())
+                            .map_err(|e| invalid("record", e))?,
+                        action: hearth_ledger::AccessAction::Export,
+                        purpose: hearth_ledger::Token::new(purpose.as_str())
+                            .map_err(|e| invalid("purpose", e))?,
+                        actor: audit::device_id(&key),
+                        time: now,
+                    })
+                    .encode()
+                    .map_err(|e| invalid("log", e))?,
+                );
+            }
+            vault.append_log(&entries)?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            tracing::error!(error = %e, "records shared with a peer could not be logged");
+        }
+    }
+
     fn refused(&self, endpoint: [u8; 32], reason: &str) {
         tracing::warn!(peer = %hex::encode(&endpoint[..5]), %reason, "sync peer refused");
         let record = format!("sync:{}", hex::encode(endpoint));

@@ -62,8 +62,20 @@ pub fn receive_unchecked(
 
 /// The next sync message for a peer, if any (the state holds what the peer sent before).
 pub fn generate(doc: &Automerge, state: &mut sync::State) -> Result<Option<Vec<u8>>, GuardError> {
+    Ok(generate_with_changes(doc, state)?.map(|(m, _)| m))
+}
+
+/// [`generate`], also saying whether the message carries changes (document content) or only
+/// heads and a summary.
+pub fn generate_with_changes(
+    doc: &Automerge,
+    state: &mut sync::State,
+) -> Result<Option<(Vec<u8>, bool)>, GuardError> {
     guarded("generate", || {
-        doc.generate_sync_message(state).map(sync::Message::encode)
+        doc.generate_sync_message(state).map(|m| {
+            let content = !m.changes.is_empty();
+            (m.encode(), content)
+        })
     })
 }
 

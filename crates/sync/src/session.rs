@@ -98,6 +98,11 @@ pub trait Store: Send + Sync {
         endpoint: [u8; 32],
         request: &JoinRequest,
     ) -> Result<Vec<SignedEntry>, StoreError>;
+    /// Record content is about to be sent to `peer` (documents sent whole, or sync messages
+    /// that carry changes): log it in the audit log. Called once per batch.
+    fn shared(&self, peer: &Member, ids: &[String]) {
+        let _ = (peer, ids);
+    }
     /// A device was refused (not a member, bad invite, misbehaviour): log it in the audit log.
     fn refused(&self, endpoint: [u8; 32], reason: &str);
 }
@@ -651,6 +656,7 @@ impl Session {
 
     fn next_batch(&mut self) -> Result<Vec<BatchItem>, (CloseCode, String)> {
         let mut items = Vec::new();
+        let mut shared = Vec::new();
         for id in std::mem::take(&mut self.whole_pending) {
             let kind = self
                 .mine
@@ -659,6 +665,7 @@ impl Session {
                 .unwrap_or_default();
             let bytes = self.store.document(&id).map_err(Self::internal)?;
             self.report.whole_sent += 1;
+            shared.push(id.clone());
             items.push(BatchItem {
                 id,
                 kind,
@@ -675,9 +682,12 @@ impl Session {
             let Some(d) = self.syncing.get_mut(&id) else {
                 continue;
             };
-            match guard::generate(&d.doc, &mut d.state) {
-                Ok(Some(msg)) => {
+            match guard::generate_with_changes(&d.doc, &mut d.state) {
+                Ok(Some((msg, content))) => {
                     self.report.sync_sent += 1;
+                    if content {
+                        shared.push(id.clone());
+                    }
                     items.push(BatchItem {
                         id,
                         kind: d.kind.clone(),
@@ -688,6 +698,11 @@ impl Session {
                 Err(e) => {
                     return Err((CloseCode::Protocol, format!("document {id}: {e}")));
                 }
+            }
+        }
+        if !shared.is_empty() {
+            if let Some(peer) = &self.peer {
+                self.store.shared(peer, &shared);
             }
         }
         Ok(items)
