@@ -132,8 +132,20 @@ fn sealed_export_verifies_and_research_export_names_the_skipped() -> Result<()> 
         app.select_patient(CONSENTED).await?;
         app.open_tab("export").await?;
 
-        // 1. Scope: the defaults (no psychotherapy notes).
+        // 1. Scope: psychotherapy notes only when chosen, with a warning; the consent (which
+        // does not name them) would refuse, and step 2 says so before anything is exported.
         app.wait_for("#export-page-scope").await?;
+        app.tick("#export-psychotherapy").await?;
+        app.wait_for("#export-psychotherapy-warning").await?;
+        app.click("#export-next").await?;
+        app.wait_for_text(
+            "#export-consent[data-permit='false']",
+            "Psychotherapy notes",
+        )
+        .await?;
+        app.click("#export-back").await?;
+        app.click("#export-psychotherapy").await?;
+        app.wait_gone("#export-psychotherapy-warning").await?;
         app.click("#export-next").await?;
         // 2. Purpose: treatment, permitted by the consent, shown before exporting.
         app.select_option("#export-purpose", "treatment").await?;

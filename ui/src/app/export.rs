@@ -118,7 +118,8 @@ async fn load_counts(patient: &str) -> Counts {
     Counts {
         appointments: api::list_appointments(patient).await.ok().map(|v| v.len()),
         notes: api::list_notes(patient, false).await.ok().map(signed),
-        psychotherapy: api::list_notes(patient, true).await.ok().map(signed),
+        // Listed (and that listing logged) only once the user asks for psychotherapy notes.
+        psychotherapy: None,
         assessments: api::list_assessments(patient).await.ok().map(|v| v.len()),
         attachments: api::list_attachments(patient).await.ok().map(|v| v.len()),
         plan: api::get_plan(patient)
@@ -172,6 +173,26 @@ pub fn ExportWizard(props: &Props) -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 counts.set(Some(load_counts(&patient).await));
             });
+        });
+    }
+    {
+        // Listing psychotherapy notes is logged as a view: only when they are chosen.
+        let counts = counts.clone();
+        let deps = (props.patient.clone(), *psychotherapy, counts.is_some());
+        use_effect_with(deps, move |(patient, chosen, loaded)| {
+            let already = counts.as_ref().is_some_and(|c| c.psychotherapy.is_some());
+            if *chosen && *loaded && !already {
+                let patient = patient.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let n = api::list_notes(&patient, true)
+                        .await
+                        .ok()
+                        .map(|v| v.iter().filter(|n| n.record.signature.is_some()).count());
+                    let mut c = (*counts).clone().unwrap_or_default();
+                    c.psychotherapy = n;
+                    counts.set(Some(c));
+                });
+            }
         });
     }
     {
