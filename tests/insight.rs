@@ -3,7 +3,9 @@
 //! patient, notes written in the editor (indexed in the background), then a paraphrase that
 //! shares no word with the note finds it first, with its passage; the patient without that
 //! consent is listed as not searched, with the reason. Without the model the search box says
-//! semantic search is off and full text still answers.
+//! semantic search is off and full text still answers. Beside a session note, the risk panel
+//! shows the flag, the sentence and phrases that drove it, the decision-aid label and the PHQ-9
+//! item-9 status, or that analysis is off and why.
 //! Build the app first (`make app`); run under `xvfb-run -a`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -72,6 +74,17 @@ async fn consent_to_analysis(app: &App) -> Result<()> {
     app.click("#save-consent").await?;
     app.wait_for(".consent-row[data-status='active']").await?;
     Ok(())
+}
+
+/// With `HEARTH_INSIGHT_SCREENSHOTS=<dir>`, save a picture of the window there as `name.png`.
+async fn picture(app: &App, name: &str) -> Result<()> {
+    match std::env::var_os("HEARTH_INSIGHT_SCREENSHOTS") {
+        Some(dir) => {
+            app.screenshot(&std::path::Path::new(&dir).join(format!("{name}.png")))
+                .await
+        }
+        None => Ok(()),
+    }
 }
 
 /// The texts of the elements matching `css`, in order.
@@ -147,6 +160,7 @@ fn a_paraphrase_finds_the_note_by_meaning() -> Result<()> {
             "Grace's note was searched by meaning without consent"
         );
 
+        picture(&app, "semantic-search").await?;
         // A hit opens the note.
         app.click("#semantic-results .semantic-hit").await?;
         app.wait_for_text("#patient-detail #detail-name", "Ada Lovelace")
@@ -174,6 +188,66 @@ fn without_the_model_full_text_still_answers() -> Result<()> {
         app.wait_for_text("#semantic-off", "make setup").await?;
         app.wait_for_text("#semantic-results .semantic-hit", "Ada Lovelace")
             .await?;
+        app.quit().await
+    })
+}
+
+#[test]
+fn risk_panel_beside_the_note() -> Result<()> {
+    run(async {
+        let vault = TempVault::new()?;
+        let app = App::start(vault.path(), &[]).await?;
+        app.create_vault(PASSPHRASE).await?;
+
+        // No consent for analysis: the panel says it is off, and why.
+        app.add_patient(&GRACE).await?;
+        app.write_free_note("Low mood this week; sleeping badly.")
+            .await?;
+        app.click(".note-row").await?;
+        app.wait_for_text("#risk-off", "Analysis is off").await?;
+        let why = app.wait_for("#risk-off").await?.text().await?;
+        ensure!(why.contains("ai-analysis"), "no consent reason: {why}");
+        ensure!(
+            app.count("#risk-panel .risk-flag").await? == 0,
+            "flags shown without consent"
+        );
+
+        // With consent: the flag, its sentence with the phrases marked, why, the label and
+        // item 9; the brother's words are not counted for the patient.
+        app.add_patient(&ADA).await?;
+        consent_to_analysis(&app).await?;
+        app.write_free_note(
+            "She reports thoughts of killing herself most days this week. \
+             Her brother said he wanted to die after the divorce.",
+        )
+        .await?;
+        app.click(".note-row").await?;
+        let flag = app
+            .wait_for_text("#risk-panel .risk-flag", "suicidal")
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            flag.contains("killing herself"),
+            "sentence not shown: {flag}"
+        );
+        ensure!(flag.contains("Why:"), "no why: {flag}");
+        ensure!(
+            !flag.contains("brother"),
+            "the brother's words flagged the patient: {flag}"
+        );
+        ensure!(
+            app.count("#risk-panel .risk-phrase").await? > 0,
+            "no phrase highlighted"
+        );
+        app.wait_for_text(
+            "#risk-notice",
+            "Decision aid, not a diagnosis — research preview",
+        )
+        .await?;
+        app.wait_for_text("#risk-item9", "no PHQ-9 on record")
+            .await?;
+        picture(&app, "risk-panel").await?;
         app.quit().await
     })
 }

@@ -82,6 +82,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         insight::semantic_status,
         insight::start_indexing,
         insight::semantic_search,
+        insight::note_risk,
     ]
 }
 

@@ -567,3 +567,13 @@ pub async fn start_indexing() -> Reply<hearth_api::IndexStatus> {
 pub async fn semantic_search(query: &str, limit: usize) -> Reply<hearth_api::SemanticReply> {
     invoke("semantic_search", &Query { query, limit }).await
 }
+
+/// Risk flags for one session note (a decision aid), or why analysis is off.
+pub async fn note_risk(patient: &str, id: &str) -> Reply<hearth_api::NoteRiskView> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        patient: &'a str,
+        id: &'a str,
+    }
+    invoke("note_risk", &Args { patient, id }).await
+}

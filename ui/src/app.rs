@@ -26,6 +26,7 @@ mod measures;
 mod notes;
 mod plan;
 mod records;
+mod risk;
 mod search;
 mod semantic;
 mod unlock;

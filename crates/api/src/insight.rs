@@ -80,3 +80,71 @@ pub struct SemanticReply {
     /// Notes not embedded yet (indexing is running or pending).
     pub stale: usize,
 }
+
+/// A run of a note's text, highlighted when it is a phrase that drove a flag.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TextRun {
+    /// The text.
+    pub text: String,
+    /// How much removing this phrase lowers the sentence's probability, when it is one.
+    pub weight: Option<f64>,
+}
+
+/// A sentence that drove a flag, with its phrases marked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RiskEvidence {
+    /// The sentence, cut into runs (phrases that drove the flag have a weight).
+    pub sentence: Vec<TextRun>,
+    /// The model's calibrated probability for the sentence.
+    pub probability: f64,
+    /// Why it counts, in words ("the model's probability passed the threshold", "an explicit
+    /// mention of suicidal thoughts or self-harm").
+    pub why: String,
+}
+
+/// A note-level flag (a decision aid, not a diagnosis).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RiskFlagView {
+    /// What it is about ("suicidal ideation / self-harm", "depressive language").
+    pub label: String,
+    /// `moderate` or `high`.
+    pub band: String,
+    /// Highest calibrated probability over the note's sentences.
+    pub probability: f64,
+    /// The threshold it passed.
+    pub threshold: f64,
+    /// The sentences that drove it, strongest first.
+    pub evidence: Vec<RiskEvidence>,
+}
+
+/// A sentence over a threshold that does not count for the patient, and why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RiskSuppressed {
+    /// What it would have flagged.
+    pub label: String,
+    /// The sentence.
+    pub sentence: String,
+    /// Why not: negated, other person, historical or hypothetical.
+    pub context: String,
+}
+
+/// The risk panel beside a session note.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NoteRiskView {
+    /// Analysis is off for this patient: the consent reason (nothing was analysed).
+    pub refused: Option<String>,
+    /// The risk model is not installed or damaged: what to do.
+    pub model_missing: Option<String>,
+    /// Flags, suicidal ideation first; empty when nothing passed a threshold.
+    pub flags: Vec<RiskFlagView>,
+    /// Sentences the negation and attribution rules kept from flagging the patient.
+    pub suppressed: Vec<RiskSuppressed>,
+    /// The patient's latest PHQ-9 item 9, in words.
+    pub phq9_item9: String,
+    /// Item 9 was answered above 0 (shown as an alert).
+    pub item9_positive: bool,
+    /// "Decision aid, not a diagnosis — research preview".
+    pub notice: String,
+    /// The encoder and head that produced this.
+    pub model: String,
+}

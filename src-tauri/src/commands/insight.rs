@@ -11,8 +11,13 @@
 
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
-use hearth_api::{IndexStatus, ModelState, NotAnalysed, SemanticHit, SemanticReply};
-use hearth_core::{default_models_dir, Embedder, Hearth, Session};
+use hearth_api::{
+    IndexStatus, ModelState, NotAnalysed, NoteRiskView, RiskEvidence, RiskFlagView, RiskSuppressed,
+    SemanticHit, SemanticReply, TextRun,
+};
+use hearth_core::{
+    default_models_dir, Basis, CoreError, Embedder, Hearth, Item9Link, NoteRisk, RiskModel, Session,
+};
 
 use super::{blocking, Reply, Shared};
 
@@ -26,6 +31,8 @@ struct Insight {
     loading: Mutex<()>,
     model: Mutex<Option<Arc<Embedder>>>,
     state: Mutex<State>,
+    /// The risk model (its own encoder settings), loaded on first use like the embedder.
+    risk: Mutex<Option<Arc<RiskModel>>>,
 }
 
 #[derive(Default)]
@@ -267,4 +274,180 @@ pub(crate) fn after_write<T>(session: &Arc<Session>, reply: Reply<T>) -> Reply<T
         request_index(session);
     }
     reply
+}
+
+/// Shown with every risk flag.
+const RISK_NOTICE: &str = "Decision aid, not a diagnosis — research preview";
+
+/// The risk model, loading it the first time (one loader at a time).
+fn risk_model() -> Result<Arc<RiskModel>, String> {
+    let _one_loader = guard(&INSIGHT.loading);
+    if let Some(m) = guard(&INSIGHT.risk).clone() {
+        return Ok(m);
+    }
+    match RiskModel::load(&default_models_dir()) {
+        Ok(m) => {
+            let m = Arc::new(m);
+            *guard(&INSIGHT.risk) = Some(Arc::clone(&m));
+            Ok(m)
+        }
+        Err(e) => {
+            tracing::warn!("risk flags are off: {e}");
+            Err(format!(
+                "Risk flags are off: the on-device risk model is not installed or damaged — run \
+                 make setup ({e})."
+            ))
+        }
+    }
+}
+
+fn item9_words(i: &Item9Link) -> (String, bool) {
+    match i {
+        Item9Link::Answered { score, taken, .. } => {
+            let words = match score {
+                0 => "not at all",
+                1 => "several days",
+                2 => "more than half the days",
+                _ => "nearly every day",
+            };
+            (
+                format!("PHQ-9 item 9 on {taken}: {score} ({words})"),
+                *score > 0,
+            )
+        }
+        Item9Link::NoPhq9 => ("PHQ-9 item 9: no PHQ-9 on record".into(), false),
+        Item9Link::Unknown => (
+            "PHQ-9 item 9: not available to this device (assessments not readable)".into(),
+            false,
+        ),
+    }
+}
+
+/// A sentence cut into runs at its phrases (phrases overlapping an earlier one are dropped).
+fn runs(
+    r: &NoteRisk,
+    sentence: &std::ops::Range<usize>,
+    phrases: &[hearth_core::Phrase],
+) -> Vec<TextRun> {
+    let mut ps: Vec<&hearth_core::Phrase> = phrases
+        .iter()
+        .filter(|p| p.span.start >= sentence.start && p.span.end <= sentence.end)
+        .collect();
+    ps.sort_by_key(|p| p.span.start);
+    let mut out = Vec::new();
+    let mut at = sentence.start;
+    for p in ps {
+        if p.span.start < at {
+            continue;
+        }
+        if p.span.start > at {
+            out.push(TextRun {
+                text: r.at(&(at..p.span.start)).to_string(),
+                weight: None,
+            });
+        }
+        out.push(TextRun {
+            text: r.at(&p.span).to_string(),
+            weight: Some(p.weight),
+        });
+        at = p.span.end;
+    }
+    if at < sentence.end {
+        out.push(TextRun {
+            text: r.at(&(at..sentence.end)).to_string(),
+            weight: None,
+        });
+    }
+    out
+}
+
+fn risk_view(r: &NoteRisk) -> NoteRiskView {
+    let (phq9_item9, item9_positive) = item9_words(&r.phq9_item9);
+    let flags = r
+        .report
+        .flags
+        .iter()
+        .map(|f| RiskFlagView {
+            label: f.label.as_str().to_string(),
+            band: f.band.as_str().to_string(),
+            probability: f.probability,
+            threshold: f.threshold,
+            evidence: f
+                .evidence
+                .iter()
+                .map(|e| RiskEvidence {
+                    sentence: runs(r, &e.sentence, &e.phrases),
+                    probability: e.probability,
+                    why: match e.basis {
+                        Basis::ExplicitMention => {
+                            "an explicit, affirmed mention of suicidal thoughts or self-harm"
+                                .to_string()
+                        }
+                        Basis::Model => format!(
+                            "the model's probability {:.2} passed the threshold {:.2}",
+                            e.probability, f.threshold
+                        ),
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    let suppressed = r
+        .report
+        .suppressed
+        .iter()
+        .map(|s| RiskSuppressed {
+            label: s.label.as_str().to_string(),
+            sentence: r.at(&s.sentence).to_string(),
+            context: s.context.to_string(),
+        })
+        .collect();
+    NoteRiskView {
+        flags,
+        suppressed,
+        phq9_item9,
+        item9_positive,
+        notice: RISK_NOTICE.to_string(),
+        model: r.report.model.clone(),
+        ..NoteRiskView::default()
+    }
+}
+
+/// Risk flags for one session note of `patient`, on this device. Consent refusing analysis, or
+/// a missing model, is an answer (the panel says why), not an error. The patient's consent is
+/// asked first without logging (the panel opens with every note: a refusal each time would
+/// flood the access log); the core then enforces it again, logged, for the note's own patient.
+#[tauri::command]
+pub async fn note_risk(session: Shared<'_>, patient: String, id: String) -> Reply<NoteRiskView> {
+    blocking(&session, move |s| {
+        let h = s.hearth()?;
+        let (permit, why) = h.analysis_permitted(&patient)?;
+        if !permit {
+            return Ok(NoteRiskView {
+                refused: Some(why),
+                notice: RISK_NOTICE.to_string(),
+                ..NoteRiskView::default()
+            });
+        }
+        let m = match risk_model() {
+            Ok(m) => m,
+            Err(why) => {
+                return Ok(NoteRiskView {
+                    model_missing: Some(why),
+                    notice: RISK_NOTICE.to_string(),
+                    ..NoteRiskView::default()
+                })
+            }
+        };
+        match h.note_risk(&id, &m) {
+            Ok(r) => Ok(risk_view(&r)),
+            Err(CoreError::Denied(why)) => Ok(NoteRiskView {
+                refused: Some(why),
+                notice: RISK_NOTICE.to_string(),
+                ..NoteRiskView::default()
+            }),
+            Err(e) => Err(e),
+        }
+    })
+    .await
 }

@@ -174,9 +174,19 @@ pub fn NotesTab(props: &Props) -> Html {
             Open::New { appointment } => format!("new-{appointment}"),
             Open::Existing(id) => id.clone(),
         };
-        html! {
+        let view = html! {
             <NoteView {key} patient={props.patient.clone()} {psychotherapy} open={o.clone()}
                 appointments={Rc::new((*appointments).clone())} {on_saved} {on_close} />
+        };
+        // Session notes get the risk panel beside them (psychotherapy notes are never analysed).
+        match o {
+            Open::Existing(id) if !psychotherapy => html! {
+                <div class="note-with-risk">
+                    { view }
+                    <super::risk::RiskPanel patient={props.patient.clone()} note={id.clone()} version={*version} />
+                </div>
+            },
+            _ => view,
         }
     } else {
         let rows = match &*list {
