@@ -189,10 +189,24 @@ fn run_index(session: &Session) {
     }
 }
 
-/// The model and indexing state, for the progress indicator. Does not load anything.
+/// The model and indexing state, for the progress indicator. Does not load anything. The
+/// patients left out (names, reasons) are given only while the vault is unlocked.
 #[tauri::command]
-pub async fn semantic_status() -> Reply<IndexStatus> {
-    Ok(guard(&INSIGHT.state).status.clone())
+pub async fn semantic_status(session: Shared<'_>) -> Reply<IndexStatus> {
+    let mut status = guard(&INSIGHT.state).status.clone();
+    if session.hearth().map_or(true, |h| h.is_locked()) {
+        status.skipped.clear();
+    }
+    Ok(status)
+}
+
+/// The vault locked: forget what was derived from it (the patients left out, the risk
+/// model's cached sentence embeddings). The models themselves stay loaded.
+pub(crate) fn forget() {
+    set_status(|s| s.skipped.clear());
+    if let Some(m) = guard(&INSIGHT.risk).as_ref() {
+        m.clear_cache();
+    }
 }
 
 /// Start indexing in the background (loading the model first if needed); the state now.

@@ -54,5 +54,6 @@ pub async fn unlock(session: Shared<'_>, passphrase: String) -> Reply<VaultStatu
 #[tauri::command]
 pub async fn lock(session: Shared<'_>) -> Reply<VaultStatus> {
     tracing::info!("locking on request");
+    super::insight::forget();
     blocking(&session, |s| Ok(s.lock())).await
 }
