@@ -76,7 +76,6 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         consent::record_signed_consent,
         consent::break_glass,
         consent::access_overview,
-        consent::export_patient,
         export::export_patient_to,
         export::research_export,
         insight::semantic_status,

@@ -445,16 +445,3 @@ pub struct CheckpointInfo {
     /// The signed note.
     pub note: String,
 }
-
-/// A patient export written to disk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExportedFiles {
-    /// Where the signed `.hearth` archive was written.
-    pub archive_path: String,
-    /// Its size in bytes.
-    pub archive_bytes: u64,
-    /// Where the FHIR R4 Bundle JSON was written, if asked for.
-    pub fhir_path: Option<String>,
-    /// Its size in bytes.
-    pub fhir_bytes: Option<u64>,
-}

@@ -36,12 +36,12 @@ pub use archive::{
     seal, Archive, ArchiveError, ArchiveInput, Document, LogExport, LoggedEntry, Manifest,
     ManifestLog, ManifestPart, FORMAT, MAGIC,
 };
+pub use fhir::{bundle, AuditRecord, ExportOptions, FhirError, PatientExport};
 /// The de-identifier the research export uses.
 pub use hearth_deid as deid;
+pub use recipient::{is_sealed, new_identity, open_with, seal_to, RecipientError};
 pub use research::{
     known_identifiers, research_export, ManifestPatient, ManifestSkipped, Omitted, ResearchError,
     ResearchExport, ResearchManifest, ResearchPatient, Skipped, RESEARCH_FORMAT,
 };
-pub use fhir::{bundle, AuditRecord, ExportOptions, FhirError, PatientExport};
-pub use recipient::{is_sealed, new_identity, open_with, seal_to, RecipientError};
 pub use verify::{verify, Check, Outcome, Report, VerifyOptions};

@@ -1,12 +1,7 @@
-//! Consent contracts (list, record from paper, revoke, check) and exporting a patient, which
-//! the patient's consent must permit.
+//! Consent contracts (list, record from paper or from the editor, accept a consent signed on the
+//! patient's device, revoke, check), emergency access and the patient's access overview.
 
-use std::path::PathBuf;
-
-use hearth_api::{
-    AccessOverview, ApiError, BreakGlassInfo, ConsentDraft, ConsentInfo, ConsentPreview, ErrorKind,
-    ExportedFiles,
-};
+use hearth_api::{AccessOverview, BreakGlassInfo, ConsentDraft, ConsentInfo, ConsentPreview};
 
 use super::{with_hearth, Reply, Shared};
 
@@ -105,68 +100,4 @@ pub async fn break_glass(
 #[tauri::command]
 pub async fn access_overview(session: Shared<'_>, patient: String) -> Reply<AccessOverview> {
     with_hearth(&session, move |h| h.access_overview(&patient)).await
-}
-
-/// Write `bytes` to `path`, saying where it failed.
-fn write(path: &PathBuf, bytes: &[u8]) -> Reply<u64> {
-    std::fs::write(path, bytes).map_err(|e| {
-        ApiError::new(
-            ErrorKind::Io,
-            format!(
-                "the export could not be written to {} ({e}); choose a folder you can write to",
-                path.display()
-            ),
-        )
-    })?;
-    Ok(bytes.len() as u64)
-}
-
-/// A path typed by the user, `None` when empty.
-fn path_of(raw: &str) -> Option<PathBuf> {
-    let p = raw.trim();
-    (!p.is_empty()).then(|| PathBuf::from(p))
-}
-
-/// Export a patient for `purpose`: the signed `.hearth` archive to `path` and, when `fhir` is
-/// not empty, the FHIR R4 Bundle JSON there.
-#[tauri::command]
-pub async fn export_patient(
-    session: Shared<'_>,
-    patient: String,
-    purpose: String,
-    psychotherapy: bool,
-    path: String,
-    fhir: String,
-) -> Reply<ExportedFiles> {
-    let Some(archive_path) = path_of(&path) else {
-        return Err(ApiError::new(
-            ErrorKind::InvalidInput,
-            "archive path: enter where to save the .hearth file, e.g. /home/me/patient.hearth",
-        ));
-    };
-    let fhir_path = path_of(&fhir);
-    let export = with_hearth(&session, move |h| {
-        h.export_patient(&patient, &purpose, psychotherapy)
-    })
-    .await?;
-    tauri::async_runtime::spawn_blocking(move || {
-        let archive_bytes = write(&archive_path, &export.archive)?;
-        let fhir_bytes = match &fhir_path {
-            Some(p) => Some(write(p, format!("{:#}", export.bundle).as_bytes())?),
-            None => None,
-        };
-        Ok(ExportedFiles {
-            archive_path: archive_path.display().to_string(),
-            archive_bytes,
-            fhir_path: fhir_path.map(|p| p.display().to_string()),
-            fhir_bytes,
-        })
-    })
-    .await
-    .map_err(|e| {
-        ApiError::new(
-            ErrorKind::Internal,
-            format!("writing the export stopped unexpectedly ({e}); try again"),
-        )
-    })?
 }
