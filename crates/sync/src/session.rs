@@ -33,6 +33,9 @@ use crate::wire::{BatchItem, CloseCode, DocMeta, DocPayload, JoinRequest, Messag
 /// Most rounds a session may take before it is judged not to settle.
 pub const MAX_ROUNDS: u32 = 64;
 
+/// The most bytes of whole documents one batch carries (well under the frame limit).
+pub const MAX_BATCH_BYTES: usize = 4 << 20;
+
 /// What a store can answer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -657,13 +660,24 @@ impl Session {
     fn next_batch(&mut self) -> Result<Vec<BatchItem>, (CloseCode, String)> {
         let mut items = Vec::new();
         let mut shared = Vec::new();
-        for id in std::mem::take(&mut self.whole_pending) {
+        // Whole documents go in batches of at most MAX_BATCH_BYTES (at least one document each),
+        // so a large first sync never makes a frame the peer must refuse, and each batch is
+        // stored on its own: an interrupted first sync keeps what arrived.
+        let mut budget = MAX_BATCH_BYTES;
+        let pending = std::mem::take(&mut self.whole_pending);
+        let mut pending = pending.into_iter();
+        for id in pending.by_ref() {
             let kind = self
                 .mine
                 .get(&id)
                 .map(|d| d.kind.clone())
                 .unwrap_or_default();
             let bytes = self.store.document(&id).map_err(Self::internal)?;
+            if bytes.len() > budget && !items.is_empty() {
+                self.whole_pending.push(id);
+                break;
+            }
+            budget = budget.saturating_sub(bytes.len());
             self.report.whole_sent += 1;
             shared.push(id.clone());
             items.push(BatchItem {
@@ -672,6 +686,7 @@ impl Session {
                 payload: DocPayload::Whole(bytes),
             });
         }
+        self.whole_pending.extend(pending);
         let ids: Vec<String> = if self.first_batch {
             self.syncing.keys().cloned().collect()
         } else {

@@ -170,6 +170,39 @@ async fn first_sync_edits_both_ways_and_offline_edits_merge_after_reconnect() {
     assert!(a.store.refusals().is_empty(), "{:?}", a.store.refusals());
 }
 
+/// Regression: a first sync whose whole documents add up to more than one frame (16 MiB) used
+/// to go out as one oversized batch that the receiver must refuse, so it never completed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_sync_larger_than_a_frame_goes_in_several_batches() {
+    let a = registrar().await;
+    // 24 documents of ~1 MiB of incompressible text: ~24 MiB in all.
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for i in 0..24 {
+        let mut text = String::with_capacity(1 << 20);
+        while text.len() < 1 << 20 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            text.push_str(&format!("{x:016x}"));
+        }
+        a.store
+            .put(&format!("big{i}"), "session-note", &note(&text));
+    }
+    let b = peer().await;
+    join(&a, &b).await;
+    let r = sync(&b, &a).await.unwrap();
+    assert_eq!(r.applied, 24, "{r:?}");
+    for i in [0, 11, 23] {
+        let id = format!("big{i}");
+        assert_eq!(
+            a.store.get(&id).unwrap().get_heads(),
+            b.store.get(&id).unwrap().get_heads()
+        );
+    }
+    let r = sync(&b, &a).await.unwrap();
+    assert_eq!((r.whole_sent, r.applied), (0, 0), "{r:?}");
+}
+
 /// A raw iroh endpoint, to speak the protocol by hand.
 async fn raw_endpoint(key: &SigningKey) -> Endpoint {
     Endpoint::builder(presets::Minimal)
