@@ -9,6 +9,12 @@ export CARGO_TERM_COLOR ?= never
 export CARGO_INCREMENTAL ?= 0
 # The FHIR validator the export tests run (installed by scripts/setup.sh).
 export HEARTH_FHIR_PYTHON ?= $(HOME)/.cache/hearth/fhir-venv/bin/python
+# The labelled research data of the risk model lives beside the repo (never in it). Where it is
+# present, the held-out figures must be recomputed: a missing data set is then a failure.
+ifneq ($(wildcard $(CURDIR)/../shared/data/risk),)
+export HEARTH_RISK_DATA ?= $(abspath $(CURDIR)/../shared/data)
+export HEARTH_REQUIRE_RISK_DATA ?= 1
+endif
 UI_WASM := $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/release/hearth-ui.wasm
 APP := $(CARGO_TARGET_DIR)/debug/hearth-desktop
 CLI := $(CARGO_TARGET_DIR)/debug/hearth
