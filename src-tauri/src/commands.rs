@@ -10,6 +10,7 @@ mod export;
 mod files;
 mod insight;
 mod patients;
+mod sync;
 mod vault;
 
 use std::sync::Arc;
@@ -82,6 +83,12 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         insight::start_indexing,
         insight::semantic_search,
         insight::note_risk,
+        sync::clinic_status,
+        sync::clinic_create,
+        sync::clinic_invite,
+        sync::clinic_join,
+        sync::clinic_remove,
+        sync::sync_now,
     ]
 }
 

@@ -577,3 +577,66 @@ pub async fn note_risk(patient: &str, id: &str) -> Reply<hearth_api::NoteRiskVie
     }
     invoke("note_risk", &Args { patient, id }).await
 }
+
+#[derive(Serialize)]
+struct ClinicCreate<'a> {
+    name: &'a str,
+    device: &'a str,
+    role: &'a str,
+}
+
+#[derive(Serialize)]
+struct ClinicInvite<'a> {
+    role: &'a str,
+    stake: u64,
+}
+
+#[derive(Serialize)]
+struct ClinicJoin<'a> {
+    ticket: &'a str,
+    device: &'a str,
+}
+
+#[derive(Serialize)]
+struct Endpoint<'a> {
+    endpoint: &'a str,
+}
+
+#[derive(Serialize)]
+struct Peer<'a> {
+    peer: Option<&'a str>,
+}
+
+/// The clinic this device is in (if any), its members and the sync node.
+pub async fn clinic_status() -> Reply<hearth_api::ClinicStatus> {
+    invoke("clinic_status", &NoArgs {}).await
+}
+
+/// Create a clinic with this device as registrar.
+pub async fn clinic_create(
+    name: &str,
+    device: &str,
+    role: &str,
+) -> Reply<hearth_api::ClinicStatus> {
+    invoke("clinic_create", &ClinicCreate { name, device, role }).await
+}
+
+/// Registrar: an invite ticket and its QR code.
+pub async fn clinic_invite(role: &str, stake: u64) -> Reply<hearth_api::InviteView> {
+    invoke("clinic_invite", &ClinicInvite { role, stake }).await
+}
+
+/// Join a clinic with a ticket.
+pub async fn clinic_join(ticket: &str, device: &str) -> Reply<hearth_api::ClinicStatus> {
+    invoke("clinic_join", &ClinicJoin { ticket, device }).await
+}
+
+/// Registrar: remove a member.
+pub async fn clinic_remove(endpoint: &str) -> Reply<hearth_api::ClinicStatus> {
+    invoke("clinic_remove", &Endpoint { endpoint }).await
+}
+
+/// Sync once with the members (and `peer`, ENDPOINT_ID@IP:PORT, when given).
+pub async fn sync_now(peer: Option<&str>) -> Reply<Vec<hearth_api::PeerSync>> {
+    invoke("sync_now", &Peer { peer }).await
+}

@@ -5,7 +5,8 @@
 //! ([`detail`] for Overview and History, [`appointments`], [`notes`], [`measures`] with
 //! [`chart`], [`plan`], [`files`], [`consent`] for Consent and Export, [`emergency`] for
 //! emergency access, [`audit`] for the Access
-//! log and the Clinic / Audit view), [`calendar`] (the week), [`search`] (the header's search);
+//! log and the Clinic / Audit view), [`calendar`] (the week), [`clinic`] (clinic sync: members,
+//! invites, Sync now), [`search`] (the header's search);
 //! [`ctx`] is what they share, [`dates`] the date arithmetic.
 
 mod appointment;
@@ -13,6 +14,7 @@ mod appointments;
 mod audit;
 mod calendar;
 mod chart;
+mod clinic;
 mod consent;
 mod ctx;
 mod dates;

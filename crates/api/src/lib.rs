@@ -15,6 +15,7 @@ mod clinical;
 mod consent;
 mod export;
 mod insight;
+mod sync;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,7 @@ pub use clinical::*;
 pub use consent::*;
 pub use export::*;
 pub use insight::*;
+pub use sync::*;
 
 /// Version of these IPC types; bumped when a type changes shape.
 pub const API_VERSION: u32 = 2;

@@ -46,6 +46,7 @@ pub async fn unlock(session: Shared<'_>, passphrase: String) -> Reply<VaultStatu
     if r.is_ok() {
         warm_search(&session);
         super::insight::request_index(&session);
+        super::sync::ensure_node(&session).await;
     }
     r
 }
@@ -55,5 +56,6 @@ pub async fn unlock(session: Shared<'_>, passphrase: String) -> Reply<VaultStatu
 pub async fn lock(session: Shared<'_>) -> Reply<VaultStatus> {
     tracing::info!("locking on request");
     super::insight::forget();
+    super::sync::stop_node();
     blocking(&session, |s| Ok(s.lock())).await
 }

@@ -13,6 +13,7 @@ use yew::prelude::*;
 
 use super::audit::AuditView;
 use super::calendar::Calendar;
+use super::clinic::Clinic;
 use super::ctx::{Ctx, Focus, Nav, Tab};
 use super::detail::PatientDetail;
 use super::form::PatientForm;
@@ -46,6 +47,7 @@ enum View {
     #[default]
     Patients,
     Calendar,
+    Clinic,
     Audit,
 }
 
@@ -366,6 +368,12 @@ pub fn Records(props: &Props) -> Html {
                 <Calendar />
             </section>
         },
+        View::Clinic => html! {
+            <section class="content clinic-content">
+                { for error_banner }
+                <Clinic />
+            </section>
+        },
         View::Audit => html! {
             <section class="content audit-content">
                 { for error_banner }
@@ -405,6 +413,8 @@ pub fn Records(props: &Props) -> Html {
                             onclick={nav(View::Patients)}>{ "Patients" }</button>
                         <button id="nav-calendar" type="button" class="nav-link" aria-current={current(View::Calendar)}
                             onclick={nav(View::Calendar)}>{ "Calendar" }</button>
+                        <button id="nav-clinic" type="button" class="nav-link" aria-current={current(View::Clinic)}
+                            onclick={nav(View::Clinic)}>{ "Clinic" }</button>
                         <button id="nav-audit" type="button" class="nav-link" aria-current={current(View::Audit)}
                             onclick={nav(View::Audit)}>{ "Clinic / Audit" }</button>
                     </nav>
