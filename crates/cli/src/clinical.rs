@@ -1015,8 +1015,13 @@ pub(crate) fn run(
             }
             AuditCmd::Status => {
                 let st = h.log_status()?;
+                let evidence = h.witness_evidence()?;
                 if as_json {
-                    json(out, &st)?
+                    let mut v = serde_json::to_value(&st)?;
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("evidence".into(), serde_json::to_value(&evidence)?);
+                    }
+                    json(out, &v)?
                 } else {
                     writeln!(
                         out,
@@ -1036,9 +1041,19 @@ pub(crate) fn run(
                         if st.final_ {
                             "final"
                         } else {
-                            "not final (witnesses join with clinic sync)"
+                            "not final (members holding more than two thirds of the stake must cosign; they do when they sync)"
                         }
                     )?;
+                    for e in &evidence {
+                        writeln!(
+                            out,
+                            "EQUIVOCATION: {} ({}) signed two different checkpoints of size {} of {}",
+                            e.name,
+                            &e.endpoint[..16.min(e.endpoint.len())],
+                            e.size,
+                            e.origin
+                        )?;
+                    }
                     writeln!(out, "verifier key: {}", st.verifier)?;
                 }
             }

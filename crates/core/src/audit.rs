@@ -389,14 +389,16 @@ impl Hearth {
         let log = self.stored_log(&mut vault)?;
         let checkpoints = vault.checkpoints()?.len() as u64;
         let last = log.last_checkpoint().map(|c| c.checkpoint().clone());
-        // Witness stake comes from the clinic's registrar log once devices join a clinic (sync);
-        // until then the table is empty and nothing is final.
-        let stake = StakeTable::new();
-        let (cosignatures, tally) = match log.last_checkpoint() {
+        let last_signed = log.last_checkpoint().cloned();
+        drop(vault);
+        // Witness stake comes from the clinic's registrar log (stakes set at invite); outside
+        // a clinic the table is empty and nothing is final. Cosignatures come back over sync.
+        let stake = self.stake_table()?;
+        let (cosignatures, tally) = match &last_signed {
             Some(cp) => {
-                let cos = cp.cosignatures();
+                let cos = self.cosignatures_of(cp)?;
                 let t = hearth_ledger::tally(cp.checkpoint(), &cos, &stake);
-                (cos.len() as u64, Some(t))
+                (t.cosigners.len() as u64, Some(t))
             }
             None => (0, None),
         };

@@ -36,6 +36,7 @@ mod search;
 mod semantic;
 mod session;
 mod sync;
+mod witness;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -64,6 +65,7 @@ pub use semantic::{
 };
 pub use session::Session;
 pub use sync::{ClinicInfo, MemberInfo, DEFAULT_SYNC_PORT};
+pub use witness::EvidenceItem;
 
 /// Shorthand.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;

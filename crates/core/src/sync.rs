@@ -909,6 +909,38 @@ impl Store for VaultStore {
         }
     }
 
+    fn checkpoint_for(
+        &self,
+        peer: &Member,
+        from: Option<u64>,
+    ) -> Option<hearth_sync::CheckpointOffer> {
+        self.hearth
+            .checkpoint_offer(peer, from)
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "no checkpoint to offer for witnessing");
+                None
+            })
+    }
+
+    fn witness(
+        &self,
+        peer: &Member,
+        offer: &hearth_sync::CheckpointOffer,
+    ) -> hearth_sync::WitnessReply {
+        self.hearth.witness_offer(peer, offer)
+    }
+
+    fn witnessed(
+        &self,
+        peer: &Member,
+        offered: &hearth_sync::CheckpointOffer,
+        reply: &hearth_sync::WitnessReply,
+    ) {
+        if let Err(e) = self.hearth.witness_answered(peer, offered, reply) {
+            tracing::error!(error = %e, "a cosignature could not be stored");
+        }
+    }
+
     fn refused(&self, endpoint: [u8; 32], reason: &str) {
         tracing::warn!(peer = %hex::encode(&endpoint[..5]), %reason, "sync peer refused");
         let record = format!("sync:{}", hex::encode(endpoint));

@@ -28,9 +28,11 @@ pub mod memory;
 pub mod net;
 pub mod session;
 pub mod wire;
+pub mod witness;
 
 pub use clinic::{
     endpoint_id, endpoint_secret, Clinic, ClinicError, ClinicId, Member, Role, SignedEntry, Ticket,
 };
 pub use session::{Effect, Offer, Report, Session, Store, StoreError};
 pub use wire::{CloseCode, DocMeta, FrameDecoder, JoinRequest, Message, WireError};
+pub use witness::{CheckpointOffer, WitnessReply};

@@ -15,6 +15,10 @@
 //!   Batch (whole docs, sync messages) ───▶
 //!         ◀──────────────────────── Batch
 //!   …rounds until one quiet round each way…
+//!   Checkpoint (the dialer's newest) ────▶  witness: cosign, refuse, or evidence
+//!         ◀──────────────────── Witnessed
+//!         ◀─── Checkpoint (the acceptor's)
+//!   Witnessed ───────────────────────────▶
 //!   Done ────────────────────────────────▶
 //! ```
 //! A joiner sends `Join` instead of `Hello`; the registrar answers `Welcome` (its log, the
@@ -108,6 +112,35 @@ pub trait Store: Send + Sync {
     }
     /// A device was refused (not a member, bad invite, misbehaviour): log it in the audit log.
     fn refused(&self, endpoint: [u8; 32], reason: &str);
+    /// This device's newest signed checkpoint for `peer` to witness, with a consistency proof
+    /// from `from` (the size the witness says it last cosigned) or, when `None`, from the last
+    /// checkpoint `peer` is known to have cosigned (`None`: nothing to offer).
+    fn checkpoint_for(
+        &self,
+        peer: &Member,
+        from: Option<u64>,
+    ) -> Option<crate::witness::CheckpointOffer> {
+        let _ = (peer, from);
+        None
+    }
+    /// Witness `peer`'s checkpoint (persisting the witness state before cosigning).
+    fn witness(
+        &self,
+        peer: &Member,
+        offer: &crate::witness::CheckpointOffer,
+    ) -> crate::witness::WitnessReply {
+        let _ = (peer, offer);
+        crate::witness::WitnessReply::Skipped("this device does not witness".into())
+    }
+    /// `peer` answered this device's checkpoint `offered`: keep a cosignature, log a refusal.
+    fn witnessed(
+        &self,
+        peer: &Member,
+        offered: &crate::witness::CheckpointOffer,
+        reply: &crate::witness::WitnessReply,
+    ) {
+        let _ = (peer, offered, reply);
+    }
 }
 
 /// Which end of the connection.
@@ -171,6 +204,8 @@ enum Phase {
     AwaitLog,
     AwaitManifest,
     Rounds,
+    /// Checkpoints offered and witnessed both ways (see [`Witnessing`]).
+    Witnessing,
     AwaitWelcome,
     Over,
 }
@@ -200,7 +235,25 @@ pub struct Session {
     dropped: BTreeSet<String>,
     first_batch: bool,
     join: Option<Ticket>,
+    witnessing: Witnessing,
     report: Report,
+}
+
+/// Progress of the checkpoint exchange after the rounds. Each side offers its checkpoint; a
+/// witness that last cosigned another size than the offer assumed answers `Retry(size)`, and
+/// the offer is made once more from that size.
+#[derive(Debug, Default)]
+struct Witnessing {
+    /// What this device offered last.
+    offered: crate::witness::CheckpointOffer,
+    /// This device already offered again after a `Retry`.
+    retried: bool,
+    /// The peer answered this device's offer (finally).
+    answered: bool,
+    /// Checkpoints the peer offered (at most 2: one retry).
+    peer_offers: u8,
+    /// This device answered the peer's offer with something else than `Retry`.
+    peer_done: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -249,6 +302,7 @@ impl Session {
             dropped: BTreeSet::new(),
             first_batch: true,
             join: None,
+            witnessing: Witnessing::default(),
             report: Report::default(),
         }
     }
@@ -367,8 +421,40 @@ impl Session {
                 self.on_manifest(contracts, docs)
             }
             (Phase::Rounds, _, Message::Batch { items }) => self.on_batch(items),
-            (Phase::Rounds, Side::Acceptor, Message::Done) => {
+            (Phase::Rounds | Phase::Witnessing, Side::Acceptor, Message::Done) => {
                 Ok(vec![Effect::Finished(self.report.clone())])
+            }
+            (Phase::Rounds, Side::Acceptor, Message::Checkpoint(offer)) => {
+                self.phase = Phase::Witnessing;
+                let mut out = self.on_checkpoint(&offer)?;
+                let mine = self.offer_checkpoint(None)?;
+                out.push(Effect::Send(Message::Checkpoint(mine)));
+                Ok(out)
+            }
+            (Phase::Witnessing, _, Message::Checkpoint(offer))
+                if self.witnessing.peer_offers < 2 && !self.witnessing.peer_done =>
+            {
+                let mut out = self.on_checkpoint(&offer)?;
+                out.extend(self.witnessing_over());
+                Ok(out)
+            }
+            (Phase::Witnessing, _, Message::Witnessed(reply)) if !self.witnessing.answered => {
+                let peer = self.peer.clone().ok_or_else(|| Self::internal("no peer"))?;
+                match reply {
+                    crate::witness::WitnessReply::Retry(size)
+                        if !self.witnessing.retried && size != self.witnessing.offered.old_size =>
+                    {
+                        self.witnessing.retried = true;
+                        let again = self.offer_checkpoint(Some(size))?;
+                        Ok(vec![Effect::Send(Message::Checkpoint(again))])
+                    }
+                    reply => {
+                        self.store
+                            .witnessed(&peer, &self.witnessing.offered, &reply);
+                        self.witnessing.answered = true;
+                        Ok(self.witnessing_over())
+                    }
+                }
             }
             (Phase::AwaitWelcome, Side::Dialer, Message::Welcome { entries }) => {
                 self.on_welcome(entries)
@@ -381,6 +467,7 @@ impl Session {
                     Phase::AwaitLog => "log",
                     Phase::AwaitManifest => "manifest",
                     Phase::Rounds => "batch",
+                    Phase::Witnessing => "checkpoint, witnessed or done",
                     Phase::AwaitWelcome => "welcome",
                     Phase::Over => "nothing (the session is over)",
                 }
@@ -800,11 +887,56 @@ impl Session {
         let batch = self.next_batch()?;
         match self.side {
             Side::Acceptor => Ok(vec![Effect::Send(Message::Batch { items: batch })]),
-            Side::Dialer if received == 0 && batch.is_empty() => Ok(vec![
+            Side::Dialer if received == 0 && batch.is_empty() => {
+                // Quiet both ways: offer this device's checkpoint for witnessing.
+                let mine = self.offer_checkpoint(None)?;
+                self.phase = Phase::Witnessing;
+                Ok(vec![Effect::Send(Message::Checkpoint(mine))])
+            }
+            Side::Dialer => Ok(vec![Effect::Send(Message::Batch { items: batch })]),
+        }
+    }
+
+    /// This device's checkpoint for the peer (remembered to match the peer's answer).
+    fn offer_checkpoint(
+        &mut self,
+        from: Option<u64>,
+    ) -> Result<crate::witness::CheckpointOffer, (CloseCode, String)> {
+        let peer = self.peer.clone().ok_or_else(|| Self::internal("no peer"))?;
+        let offer = self.store.checkpoint_for(&peer, from).unwrap_or_default();
+        self.witnessing.offered = offer.clone();
+        Ok(offer)
+    }
+
+    /// Witness the peer's checkpoint through the store; answer it.
+    fn on_checkpoint(
+        &mut self,
+        offer: &crate::witness::CheckpointOffer,
+    ) -> Result<Vec<Effect>, (CloseCode, String)> {
+        use crate::witness::WitnessReply;
+        let peer = self.peer.clone().ok_or_else(|| Self::internal("no peer"))?;
+        self.witnessing.peer_offers += 1;
+        let mut reply = self.store.witness(&peer, offer);
+        if let WitnessReply::Retry(size) = reply {
+            if self.witnessing.peer_offers >= 2 {
+                reply = WitnessReply::Refused(format!(
+                    "not cosigned: this witness last cosigned size {size} of this log and the offer did not start there"
+                ));
+            }
+        }
+        self.witnessing.peer_done = !matches!(reply, WitnessReply::Retry(_));
+        Ok(vec![Effect::Send(Message::Witnessed(reply))])
+    }
+
+    /// The dialer ends the session once both checkpoints are witnessed.
+    fn witnessing_over(&self) -> Vec<Effect> {
+        if self.side == Side::Dialer && self.witnessing.answered && self.witnessing.peer_done {
+            vec![
                 Effect::Send(Message::Done),
                 Effect::Finished(self.report.clone()),
-            ]),
-            Side::Dialer => Ok(vec![Effect::Send(Message::Batch { items: batch })]),
+            ]
+        } else {
+            Vec::new()
         }
     }
 

@@ -225,6 +225,10 @@ pub enum Message {
         /// The registrar log.
         entries: Vec<SignedEntry>,
     },
+    /// After the rounds: the sender's newest signed checkpoint, for the receiver to witness.
+    Checkpoint(crate::witness::CheckpointOffer),
+    /// The answer to a [`Message::Checkpoint`]: a cosignature, a refusal or evidence.
+    Witnessed(crate::witness::WitnessReply),
 }
 
 const T_HELLO: u8 = 1;
@@ -235,6 +239,8 @@ const T_DONE: u8 = 5;
 const T_CLOSE: u8 = 6;
 const T_JOIN: u8 = 7;
 const T_WELCOME: u8 = 8;
+const T_CHECKPOINT: u8 = 9;
+const T_WITNESSED: u8 = 10;
 
 /// Encoder of bodies.
 #[derive(Default)]
@@ -350,6 +356,8 @@ impl Message {
             Message::Close { .. } => "close",
             Message::Join(_) => "join",
             Message::Welcome { .. } => "welcome",
+            Message::Checkpoint(_) => "checkpoint",
+            Message::Witnessed(_) => "witnessed",
         }
     }
 
@@ -441,6 +449,14 @@ impl Message {
                     w.bytes(&e.to_bytes());
                 }
             }
+            Message::Checkpoint(o) => {
+                w.u8(T_CHECKPOINT);
+                o.write(&mut w);
+            }
+            Message::Witnessed(r) => {
+                w.u8(T_WITNESSED);
+                r.write(&mut w);
+            }
         }
         let mut out = w.0;
         let body = u32::try_from(out.len() - 4).unwrap_or(u32::MAX);
@@ -464,6 +480,8 @@ impl Message {
             T_CLOSE => "close",
             T_JOIN => "join",
             T_WELCOME => "welcome",
+            T_CHECKPOINT => "checkpoint",
+            T_WITNESSED => "witnessed",
             other => return Err(WireError::UnknownType(other)),
         };
         let mut r = Reader::new(body, name);
@@ -536,6 +554,8 @@ impl Message {
                 name: r.string(MAX_TEXT)?,
                 signature: r.array()?,
             }),
+            T_CHECKPOINT => Message::Checkpoint(crate::witness::CheckpointOffer::read(&mut r)?),
+            T_WITNESSED => Message::Witnessed(crate::witness::WitnessReply::read(&mut r)?),
             _ => Message::Welcome {
                 entries: entries(&mut r)?,
             },

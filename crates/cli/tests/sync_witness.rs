@@ -1,0 +1,170 @@
+//! Ledger over the wire, with real `hearth` processes over iroh on loopback: a checkpoint of
+//! the registrar's log is cosigned by the members it syncs with and becomes final only once
+//! cosigners hold more than two thirds of the clinic's stake; a log that signs two different
+//! checkpoints of one size is caught by the witness that cosigned the first.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "common/sync_env.rs"]
+mod sync_env;
+
+use sync_env::*;
+
+/// A registrar (stake 1) with its node running and `witnesses` members of stake 3 each.
+fn clinic(witnesses: usize) -> (Device, std::process::Child, String, Vec<Device>) {
+    let a = Device::new();
+    let listen = format!("127.0.0.1:{}", free_port());
+    a.ok(&[
+        "clinic",
+        "create",
+        "--name",
+        "Elm Street",
+        "--listen",
+        &listen,
+    ]);
+    let (node, spec) = a.node();
+    let mut members = Vec::new();
+    for i in 0..witnesses {
+        let ticket = a.ok(&["clinic", "invite", "--role", "clinician", "--stake", "3"]);
+        let d = Device::new();
+        d.json(&["clinic", "join", ticket.trim(), "--name", &format!("w{i}")]);
+        members.push(d);
+    }
+    (a, node, spec, members)
+}
+
+fn status(d: &Device) -> serde_json::Value {
+    d.json(&["audit", "status"])
+}
+
+#[test]
+fn a_checkpoint_is_final_only_once_more_than_two_thirds_of_the_stake_cosigned() {
+    let (a, node, spec, w) = clinic(2);
+    a.json(&["patient", "add", "--name", "Ada Witnessed"]);
+    let cp = a.json(&["audit", "checkpoint"]);
+    let size = cp["size"].as_u64().unwrap();
+
+    let st = status(&a);
+    assert_eq!(st["cosignatures"], 0, "{st}");
+    assert_eq!(
+        st["final"].as_bool().or(st["final_"].as_bool()),
+        Some(false)
+    );
+
+    // One of two equal-stake witnesses: 3 of 7 — not final.
+    w[0].json(&["sync", "--peer", &spec]);
+    let st = status(&a);
+    assert_eq!(st["last_checkpoint_size"], size, "{st}");
+    assert_eq!(st["cosignatures"], 1, "{st}");
+    let frac = st["stake_fraction"].as_f64().unwrap();
+    assert!((frac - 3.0 / 7.0).abs() < 1e-9, "{st}");
+    assert_eq!(
+        st["final"].as_bool().or(st["final_"].as_bool()),
+        Some(false),
+        "{st}"
+    );
+
+    // Syncing again with the same witness adds nothing.
+    w[0].json(&["sync", "--peer", &spec]);
+    assert_eq!(status(&a)["cosignatures"], 1);
+
+    // The second witness: 6 of 7 — final.
+    w[1].json(&["sync", "--peer", &spec]);
+    let st = status(&a);
+    assert_eq!(st["cosignatures"], 2, "{st}");
+    let frac = st["stake_fraction"].as_f64().unwrap();
+    assert!((frac - 6.0 / 7.0).abs() < 1e-9, "{st}");
+    assert_eq!(
+        st["final"].as_bool().or(st["final_"].as_bool()),
+        Some(true),
+        "{st}"
+    );
+
+    // A later checkpoint starts again from zero and is witnessed from the one cosigned
+    // (a consistency proof from the old size).
+    a.json(&["patient", "add", "--name", "Bo Later"]);
+    let cp2 = a.json(&["audit", "checkpoint"]);
+    assert!(cp2["size"].as_u64().unwrap() > size);
+    assert_eq!(status(&a)["cosignatures"], 0);
+    w[0].json(&["sync", "--peer", &spec]);
+    w[1].json(&["sync", "--peer", &spec]);
+    let st = status(&a);
+    assert_eq!(st["cosignatures"], 2, "{st}");
+    assert_eq!(
+        st["final"].as_bool().or(st["final_"].as_bool()),
+        Some(true),
+        "{st}"
+    );
+    // A witness's own checkpoint, cosigned by the registrar (1) only: 1 of 7.
+    w[0].json(&["audit", "checkpoint"]);
+    w[0].json(&["sync", "--peer", &spec]);
+    let st = status(&w[0]);
+    assert_eq!(st["cosignatures"], 1, "{st}");
+    assert_eq!(
+        st["final"].as_bool().or(st["final_"].as_bool()),
+        Some(false),
+        "{st}"
+    );
+
+    stop(node);
+    a.ok(&["audit", "verify"]);
+    for d in &w {
+        assert_eq!(status(d)["evidence"].as_array().unwrap().len(), 0);
+    }
+}
+
+/// Copy every file of the device (vault and journals) to `to`, or back.
+fn copy_files(from: &std::path::Path, to: &std::path::Path) {
+    for f in std::fs::read_dir(to).unwrap() {
+        let p = f.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("v.hearth")
+        {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    for f in std::fs::read_dir(from).unwrap() {
+        let p = f.unwrap().path();
+        let name = p.file_name().unwrap().to_owned();
+        if name.to_string_lossy().starts_with("v.hearth") {
+            std::fs::copy(&p, to.join(name)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_log_that_signs_two_checkpoints_of_one_size_is_caught_and_not_cosigned() {
+    let (a, node, _spec, w) = clinic(1);
+    stop(node);
+    let backup = tempfile::tempdir().unwrap();
+    copy_files(a.dir.path(), backup.path());
+
+    // Branch 1: a patient and a checkpoint, cosigned by the witness.
+    a.json(&["patient", "add", "--name", "First Branch"]);
+    let first = a.json(&["audit", "checkpoint"]);
+    let (node, spec) = a.node();
+    w[0].json(&["sync", "--peer", &spec]);
+    assert_eq!(status(&a)["cosignatures"], 1);
+    stop(node);
+
+    // The vault goes back to the copy and the same steps make a different log of one size.
+    copy_files(backup.path(), a.dir.path());
+    a.json(&["patient", "add", "--name", "Second Branch"]);
+    let second = a.json(&["audit", "checkpoint"]);
+    assert_eq!(first["size"], second["size"]);
+    assert_ne!(first["root"], second["root"]);
+    let (node, spec) = a.node();
+    w[0].json(&["sync", "--peer", &spec]);
+    stop(node);
+
+    // Not cosigned; the witness kept the evidence (both signed checkpoints).
+    let st = status(&a);
+    assert_eq!(st["cosignatures"], 0, "{st}");
+    let ws = status(&w[0]);
+    let ev = ws["evidence"].as_array().unwrap();
+    assert_eq!(ev.len(), 1, "{ws}");
+    assert_eq!(ev[0]["size"], first["size"]);
+    let text = w[0].ok(&["audit", "status"]);
+    assert!(text.contains("EQUIVOCATION"), "{text}");
+}
