@@ -1,14 +1,19 @@
 //! Clinic sync in the real desktop app: create a clinic (this device is the registrar and is
 //! listed as such), make an invite (the ticket text and its QR code as an SVG), and on a
-//! second app joining with a garbage ticket is refused in plain words.
+//! second app joining with a garbage ticket is refused in plain words. Two devices: a second
+//! device (the `hearth` command-line tool) joins with the app's ticket against the app's node,
+//! shows up in the members list, and "Sync now" with it reports the result.
 //! Build the app first (`make app`); run under `xvfb-run -a`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use anyhow::{ensure, Context, Result};
-use hearth_e2e::{run, App, TempVault};
+use anyhow::{anyhow, bail, ensure, Context, Result};
+use hearth_e2e::{app_binary, run, App, TempVault};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
@@ -96,6 +101,162 @@ fn joining_with_a_garbage_ticket_says_why() -> Result<()> {
         );
         // Still in no clinic: both forms are there.
         app.wait_for("#clinic-create-form").await?;
+        app.quit().await
+    })
+}
+
+/// A second device: the `hearth` command-line tool on its own vault.
+struct CliDevice {
+    bin: PathBuf,
+    vault: PathBuf,
+    pass: PathBuf,
+}
+
+impl CliDevice {
+    fn new(dir: &Path) -> Result<Self> {
+        let bin = app_binary()?.with_file_name("hearth");
+        ensure!(
+            bin.is_file(),
+            "the hearth tool is not at {}: build it first: make app",
+            bin.display()
+        );
+        let pass = dir.join("cli-pass.txt");
+        std::fs::write(&pass, format!("{PASSPHRASE}\n"))?;
+        let d = Self {
+            bin,
+            vault: dir.join("cli.hearth"),
+            pass,
+        };
+        d.ok(&["init"])?;
+        Ok(d)
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.arg("--vault")
+            .arg(&self.vault)
+            .arg("--passphrase-file")
+            .arg(&self.pass)
+            .args(args)
+            .env_remove("HEARTH_PASSPHRASE")
+            .env_remove("HEARTH_VAULT")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn ok(&self, args: &[&str]) -> Result<String> {
+        let o = self
+            .cmd(args)
+            .output()
+            .with_context(|| format!("running hearth {args:?}"))?;
+        if !o.status.success() {
+            bail!(
+                "hearth {args:?} failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&o.stdout).into_owned())
+    }
+
+    /// `hearth node`: the child and the ENDPOINT_ID@IP:PORT it prints.
+    fn node(&self) -> Result<(Child, String)> {
+        let mut child = self
+            .cmd(&["node"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let mut reader = BufReader::new(child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?);
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let spec = line
+            .trim()
+            .strip_prefix("node ")
+            .ok_or_else(|| anyhow!("unexpected start-up line {line:?}"))?
+            .to_string();
+        Ok((child, spec))
+    }
+}
+
+/// SIGTERM the node this test started (by its id), then reap it.
+fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    for _ in 0..100 {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn a_cli_device_joins_and_sync_now_reaches_it() -> Result<()> {
+    run(async {
+        let vault = TempVault::new()?;
+        let listen = format!("127.0.0.1:{}", free_udp_port()?);
+        let app = App::start(vault.path(), &[("HEARTH_SYNC_LISTEN", &listen)]).await?;
+        app.create_vault(PASSPHRASE).await?;
+        app.click("#nav-clinic").await?;
+        app.fill("#clinic-device", "Front desk").await?;
+        app.fill("#clinic-name-input", "Riverside Therapy").await?;
+        app.click("#clinic-create").await?;
+        app.wait_for_text("#node-state", &listen).await?;
+        app.click("#invite-make").await?;
+        let ticket = app
+            .wait_until("the invite ticket", Duration::from_secs(20), || async {
+                let el = app
+                    .client()
+                    .find(fantoccini::Locator::Css("#invite-ticket"))
+                    .await
+                    .ok()?;
+                let v = el.prop("value").await.ok()??;
+                (!v.is_empty()).then_some(v)
+            })
+            .await?;
+
+        // The second device joins against the app's node.
+        let cli = CliDevice::new(vault.dir())?;
+        let cli_listen = format!("127.0.0.1:{}", free_udp_port()?);
+        cli.ok(&[
+            "clinic",
+            "join",
+            &ticket,
+            "--name",
+            "Laptop",
+            "--listen",
+            &cli_listen,
+        ])?;
+
+        // The members list shows it once the screen reloads.
+        app.click("#nav-patients").await?;
+        app.click("#nav-clinic").await?;
+        app.wait_for_text("#members tr.member", "Laptop").await?;
+
+        // Sync now with it (its address typed in), while its node runs.
+        let (node, spec) = cli.node()?;
+        let result = async {
+            app.fill("#sync-peer", &spec).await?;
+            app.click("#sync-now").await?;
+            let line = app
+                .wait_for_text("#sync-results li", "Laptop")
+                .await?
+                .text()
+                .await?;
+            ensure!(
+                line.contains("synced in"),
+                "Sync now with the laptop failed: {line:?}"
+            );
+            app.wait_for_text("#members tr.member", "synced").await?;
+            app.wait_for_text("#last-sync", "Last sync").await?;
+            Ok(())
+        }
+        .await;
+        stop(node);
+        result?;
         app.quit().await
     })
 }
