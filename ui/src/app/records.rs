@@ -1,4 +1,4 @@
-//! The main screen while the vault is open: the header (Patients / Calendar / Clinic / Audit,
+//! The main screen while the vault is open: the header (Patients / Calendar / Clinic / Audit & exports,
 //! search, Lock), and either the patient list with the selected patient's record, the
 //! calendar, or the audit view.
 //!
@@ -416,7 +416,7 @@ pub fn Records(props: &Props) -> Html {
                         <button id="nav-clinic" type="button" class="nav-link" aria-current={current(View::Clinic)}
                             onclick={nav(View::Clinic)}>{ "Clinic" }</button>
                         <button id="nav-audit" type="button" class="nav-link" aria-current={current(View::Audit)}
-                            onclick={nav(View::Audit)}>{ "Clinic / Audit" }</button>
+                            onclick={nav(View::Audit)}>{ "Audit & exports" }</button>
                     </nav>
                     <GlobalSearch />
                     <div class="vault-path" id="vault-path" title={props.status.path.clone()}>
