@@ -7,6 +7,7 @@
 //!   Automerge sync), IO-less: it takes messages and returns effects, reading and writing
 //!   records through a [`Store`];
 //! - [`guard`]: Automerge calls on peer input, checked and panic-guarded;
+//! - [`witness`]: checkpoints offered and witnessed after the rounds (ledger over the wire);
 //! - `net` (feature `net`, on by default): the iroh endpoint that carries sessions.
 //!
 //! The protocol is described in `crates/sync/DESIGN.md`.
