@@ -2,131 +2,16 @@
 //! `hearth node`, a clinician device joining with a ticket and syncing with `hearth sync`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+#[path = "common/sync_env.rs"]
+mod sync_env;
+
 use std::time::{Duration, Instant};
+
+use sync_env::*;
 
 /// In every chart: must never reach a device without consent.
 const SECRET_PATIENT: &str = "Nocontract-Marker-55120";
 const PSY_MARKER: &str = "Psychotherapy-Marker-99817";
-
-struct Device {
-    _dir: tempfile::TempDir,
-    vault: PathBuf,
-    pass: PathBuf,
-}
-
-impl Device {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = dir.path().join("v.hearth");
-        let pass = dir.path().join("pass.txt");
-        std::fs::write(&pass, "correct horse battery staple\n").unwrap();
-        let d = Self {
-            _dir: dir,
-            vault,
-            pass,
-        };
-        d.ok(&["init"]);
-        d
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_hearth"));
-        c.arg("--vault")
-            .arg(&self.vault)
-            .arg("--passphrase-file")
-            .arg(&self.pass)
-            .args(args)
-            .env_remove("HEARTH_PASSPHRASE")
-            .env_remove("HEARTH_VAULT")
-            .env("HEARTH_LOG", "info")
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        let mut a = vec!["--json"];
-        a.extend_from_slice(args);
-        serde_json::from_str(&self.ok(&a)).unwrap()
-    }
-
-    /// Start `hearth node`; returns the child and the peer spec it printed.
-    fn node(&self) -> (Child, String) {
-        self.node_with(&[])
-    }
-
-    fn node_with(&self, extra: &[&str]) -> (Child, String) {
-        let mut args = vec!["node"];
-        args.extend_from_slice(extra);
-        let mut child = self
-            .cmd(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        let mut reader = BufReader::new(child.stdout.take().unwrap());
-        reader.read_line(&mut line).unwrap();
-        // Keep reading (the node prints "node stopped" at the end).
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        let spec = line
-            .trim()
-            .strip_prefix("node ")
-            .unwrap_or_else(|| panic!("unexpected start-up line {line:?}"))
-            .to_string();
-        (child, spec)
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// SIGTERM, then the node must exit cleanly within 10 s.
-fn stop(mut child: Child) {
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "node exited with {status}");
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "node did not stop"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn note_text(d: &Device, id: &str) -> String {
-    d.ok(&["show", id])
-}
 
 #[test]
 fn two_processes_join_sync_both_ways_merge_offline_edits_and_refuse_a_removed_member() {
@@ -145,7 +30,7 @@ fn two_processes_join_sync_both_ways_merge_offline_edits_and_refuse_a_removed_me
     // Patient with a consent that lets clinicians read and write the chart.
     let p = a.json(&["patient", "add", "--name", "Ada Shared"]);
     let pid = p["id"].as_str().unwrap().to_string();
-    let consent = a._dir.path().join("consent.json");
+    let consent = a.dir.path().join("consent.json");
     std::fs::write(&consent, a.ok(&["consent", "template", "--patient", &pid])).unwrap();
     let granted = a.json(&[
         "consent",
@@ -199,7 +84,7 @@ fn two_processes_join_sync_both_ways_merge_offline_edits_and_refuse_a_removed_me
     assert!(!b.ok(&["patient", "list"]).contains(SECRET_PATIENT));
     assert!(!b.run(&["show", &qid]).status.success());
     assert!(!b.run(&["show", &psy_id]).status.success());
-    let all = std::fs::read_dir(b._dir.path()).unwrap();
+    let all = std::fs::read_dir(b.dir.path()).unwrap();
     for f in all {
         let bytes = std::fs::read(f.unwrap().path()).unwrap();
         let s = String::from_utf8_lossy(&bytes);
