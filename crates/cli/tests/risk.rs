@@ -3,74 +3,17 @@
 //! flags, the evidence, the decision-aid label and the PHQ-9 item-9 status.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+#[path = "common/model_env.rs"]
+mod model_env;
 
 use hearth_consent::{
     Action, Actor, Category, Contract, ContractId, PatientId, Provision, Purpose, Role,
 };
 
-struct Env {
-    dir: tempfile::TempDir,
-    vault: PathBuf,
-    pass: PathBuf,
-}
-
-impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = dir.path().join("clinic.hearth");
-        let pass = dir.path().join("pass.txt");
-        std::fs::write(&pass, "correct horse battery staple\n").unwrap();
-        Self { dir, vault, pass }
-    }
-
-    fn run(&self, models: Option<&Path>, args: &[&str]) -> Output {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_hearth"));
-        c.arg("--vault")
-            .arg(&self.vault)
-            .arg("--passphrase-file")
-            .arg(&self.pass)
-            .args(args)
-            .env_remove("HEARTH_PASSPHRASE")
-            .env_remove("HEARTH_VAULT")
-            .stdin(Stdio::null());
-        match models {
-            Some(m) => c.env("HEARTH_MODELS_DIR", m),
-            None => c.env_remove("HEARTH_MODELS_DIR"),
-        };
-        c.output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(None, args);
-        assert!(
-            o.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-}
+use model_env::{with_note, Env};
 
 fn setup() -> (Env, String, String) {
-    let env = Env::new();
-    env.ok(&["init"]);
-    let p: serde_json::Value =
-        serde_json::from_str(&env.ok(&["--json", "patient", "add", "--name", "Ada"])).unwrap();
-    let pid = p["id"].as_str().unwrap().to_string();
-    let n: serde_json::Value = serde_json::from_str(&env.ok(&[
-        "--json",
-        "note",
-        "add",
-        "--patient",
-        &pid,
-        "--section",
-        "note=Client denies SI at intake. Today she reports thoughts of killing herself.",
-    ]))
-    .unwrap();
-    let nid = n["info"]["id"].as_str().unwrap().to_string();
-    (env, pid, nid)
+    with_note("Client denies SI at intake. Today she reports thoughts of killing herself.")
 }
 
 #[test]
