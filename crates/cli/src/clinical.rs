@@ -846,13 +846,13 @@ pub(crate) fn run(
             }
             // Check the recipients before exporting (an export is logged).
             if !recipients.is_empty() {
-                hearth_export::seal_to(&recipients, b"")?;
+                hearth_core::PatientArchive::check_recipients(&recipients)?;
             }
             let x = h.export_patient(&patient, &purpose, psychotherapy)?;
             let bytes = if recipients.is_empty() {
                 x.archive.clone()
             } else {
-                hearth_export::seal_to(&recipients, &x.archive)?
+                x.sealed_to(&recipients)?
             };
             std::fs::write(&path, &bytes)
                 .with_context(|| format!("could not write {}", path.display()))?;

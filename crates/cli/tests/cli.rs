@@ -487,7 +487,7 @@ fn an_archive_sealed_to_a_recipient_opens_only_with_their_key() {
     // A bad recipient is refused before anything is exported; --fhir would leak plaintext.
     fails(
         &env.hearth(&["export", "--patient", pid, "--out", a, "--recipient", "bob"]),
-        1,
+        6,
         "not an age recipient",
     );
     let fhir = env.dir.path().join("ada.json");

@@ -12,7 +12,7 @@ use hearth_vault::{NewRecord, RecordId, Vault};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{device_id, ledger_err};
-use crate::records::{patient_key, rfc3339};
+use crate::records::{now_secs as now, patient_key, rfc3339};
 use crate::{CoreError, Hearth, Result};
 
 /// Vault kind of a break-glass grant.
@@ -35,10 +35,6 @@ struct Grant {
     reason: String,
     start: i64,
     end: i64,
-}
-
-fn now(vault: &Vault) -> i64 {
-    vault.options().clock().unix_millis().div_euclid(1000)
 }
 
 impl Grant {
