@@ -57,6 +57,10 @@ pub(crate) enum ClinicCmd {
         /// Witness stake.
         #[arg(long, default_value_t = 1)]
         stake: u64,
+        /// With `--role patient`: the patient whose own device joins (it receives only what
+        /// their contracts share with their devices).
+        #[arg(long)]
+        patient: Option<String>,
         /// Address(es) the new device reaches this one at [default: the listen address].
         #[arg(long)]
         addr: Vec<SocketAddr>,
@@ -165,15 +169,25 @@ fn print_clinic(out: &mut impl Write, c: &ClinicInfo, json: bool) -> anyhow::Res
         c.endpoint,
         if c.registrar { " (registrar)" } else { "" }
     )?;
+    if let Some(p) = &c.own_patient {
+        writeln!(
+            out,
+            "this is the patient {p}'s own device: it receives what their contracts share with them"
+        )?;
+    }
     for m in &c.members {
         writeln!(
             out,
-            "{}  {:<10} stake {:<3} {:<8} {}{}",
+            "{}  {:<10} stake {:<3} {:<8} {}{}{}",
             m.endpoint,
             m.role,
             m.stake,
             if m.active { "active" } else { "removed" },
             m.name,
+            m.patient
+                .as_deref()
+                .map(|p| format!(" (patient {p})"))
+                .unwrap_or_default(),
             if m.this_device { "  (this device)" } else { "" }
         )?;
     }
@@ -239,8 +253,13 @@ fn clinic(h: &Hearth, cmd: ClinicCmd, json: bool, out: &mut impl Write) -> anyho
             let c = h.clinic_create(&name, &device_name, &role, listen.unwrap_or_else(default_listen), mdns)?;
             print_clinic(out, &c, json)
         }
-        ClinicCmd::Invite { role, stake, addr } => {
-            let ticket = h.clinic_invite(&role, stake, addr)?;
+        ClinicCmd::Invite {
+            role,
+            stake,
+            patient,
+            addr,
+        } => {
+            let ticket = h.clinic_invite_for(&role, stake, patient.as_deref(), addr)?;
             if json {
                 writeln!(out, "{}", serde_json::json!({ "ticket": ticket }))?;
             } else {

@@ -219,13 +219,38 @@ impl Hearth {
         purpose: Purpose,
         author: bool,
     ) -> Result<hearth_consent::Decision> {
+        // A patient's own device: the patient reads and takes away their own records (what the
+        // clinic's contracts shared with their devices, nothing else is here); anything else
+        // the contracts decide, with this device as the patient's.
+        let own = self.own_patient()?;
+        if let Some(own) = &own {
+            if own != patient_id {
+                return Ok(hearth_consent::Decision {
+                    permit: false,
+                    reason: format!(
+                        "this is the patient {own}'s own device; it holds no one else's records"
+                    ),
+                    deciding: None,
+                });
+            }
+            if matches!(action, Action::Read | Action::Export) {
+                return Ok(hearth_consent::Decision {
+                    permit: true,
+                    reason: "your own records, on your own device".into(),
+                    deciding: None,
+                });
+            }
+        }
         let mut vault = self.vault();
         let contracts: Vec<Contract> = self
             .contract_versions(&mut vault, patient_id)?
             .into_iter()
             .map(|s| s.contract().clone())
             .collect();
-        let mut actor = Requester::new(self.member(&vault)?, Role::Clinician).treating_clinician();
+        let mut actor = match own {
+            Some(_) => Requester::new(self.member(&vault)?, Role::Patient).patient_device(),
+            None => Requester::new(self.member(&vault)?, Role::Clinician).treating_clinician(),
+        };
         if author {
             actor = actor.author();
         }

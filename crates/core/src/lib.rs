@@ -146,6 +146,8 @@ pub struct Hearth {
     index: Arc<Mutex<Option<search::SearchIndex>>>,
     /// This device's audit-log signing key while unlocked (wiped on drop).
     log_key: Arc<Mutex<Option<ed25519_dalek::SigningKey>>>,
+    /// Whose own device this is (`Some(None)`: a clinic device; `None`: not looked up yet).
+    own_patient: Arc<Mutex<Option<Option<String>>>>,
     attachment_limit: u64,
 }
 
@@ -176,8 +178,13 @@ impl Hearth {
             inner: Arc::new(Mutex::new(vault)),
             index: Arc::new(Mutex::new(None)),
             log_key: Arc::new(Mutex::new(None)),
+            own_patient: Arc::new(Mutex::new(None)),
             attachment_limit,
         }
+    }
+
+    fn own_patient_slot(&self) -> MutexGuard<'_, Option<Option<String>>> {
+        self.own_patient.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn index_slot(&self) -> MutexGuard<'_, Option<search::SearchIndex>> {

@@ -90,6 +90,7 @@ impl Hearth {
     /// Store a new record of kind `T` (a patient gets a new data key; any other record is
     /// sealed under its patient's key).
     pub(crate) fn create_record<T: RecordKind>(&self, value: T) -> Result<Peek<T>> {
+        self.check_device_write::<T>(value.patient_id().is_none())?;
         let mut vault = self.vault();
         let id = RecordId::random()?;
         // Validate (inside Doc::create) before anything is written.
@@ -120,6 +121,34 @@ impl Hearth {
         let peek = envelope::peek::<T>(&bytes)?;
         self.reindex(&peek.id, &peek.value);
         Ok(peek)
+    }
+
+    /// On a patient's own device (which holds only that patient's records) a write needs the
+    /// patient's contracts to let their devices write `T`'s category; a new patient, never.
+    fn check_device_write<T: RecordKind>(&self, new_patient: bool) -> Result<()> {
+        let Some(own) = self.own_patient()? else {
+            return Ok(());
+        };
+        if new_patient {
+            return Err(CoreError::Denied(
+                "this is a patient's own device: it holds only that patient's records".into(),
+            ));
+        }
+        let d = self.decide(
+            &own,
+            hearth_consent::Action::Write,
+            crate::consent::category(T::CATEGORY),
+            hearth_consent::Purpose::Treatment,
+            false,
+        )?;
+        if d.permit {
+            Ok(())
+        } else {
+            Err(CoreError::Denied(format!(
+                "this is a patient's own device: {}",
+                d.reason
+            )))
+        }
     }
 
     /// Read a record of kind `T` from its snapshot.
@@ -168,6 +197,7 @@ impl Hearth {
     where
         F: FnOnce(&mut Doc<T>, i64) -> Result<Vec<String>>,
     {
+        self.check_device_write::<T>(false)?;
         let rid = parse_id(id)?;
         let mut vault = self.vault();
         let now = now_secs(&vault);

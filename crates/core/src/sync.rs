@@ -69,6 +69,9 @@ struct InviteFile {
     hash: String,
     role: String,
     stake: u64,
+    /// For a patient's device: its patient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    patient: Option<String>,
     expires: u64,
 }
 
@@ -83,6 +86,8 @@ pub struct MemberInfo {
     pub role: String,
     /// Witness stake.
     pub stake: u64,
+    /// For a patient's device: the patient it belongs to.
+    pub patient: Option<String>,
     /// Not removed.
     pub active: bool,
     /// The registrar.
@@ -110,6 +115,8 @@ pub struct ClinicInfo {
     pub listen: String,
     /// LAN discovery (mDNS) on.
     pub mdns: bool,
+    /// When this is a patient's own device: that patient's id.
+    pub own_patient: Option<String>,
 }
 
 fn invalid(what: &str, e: impl std::fmt::Display) -> CoreError {
@@ -142,6 +149,14 @@ fn parse_file(bytes: &[u8]) -> Result<(ClinicFile, Clinic)> {
 
 fn file_bytes(f: &ClinicFile) -> Result<Vec<u8>> {
     serde_json::to_vec(f).map_err(|e| CoreError::Internal(e.to_string()))
+}
+
+/// The patient whose own device `me` is, if it is one (removed or not: what it holds stays
+/// that patient's).
+fn own_patient_in(c: &Clinic, me: &[u8; 32]) -> Option<String> {
+    c.members()
+        .find(|m| m.member.endpoint == *me)
+        .and_then(|m| m.member.patient.clone())
 }
 
 fn role_of(r: Role) -> hearth_consent::Role {
@@ -242,6 +257,7 @@ impl Hearth {
                 "clinic: this device already belongs to a clinic".into(),
             ));
         }
+        *self.own_patient_slot() = None;
         let file = ClinicFile {
             v: 1,
             clinic: hex::encode(clinic.to_bytes()),
@@ -264,6 +280,7 @@ impl Hearth {
             name: name.to_string(),
             role,
             stake,
+            patient: None,
         })
     }
 
@@ -279,6 +296,12 @@ impl Hearth {
     ) -> Result<ClinicInfo> {
         let role = Role::from_code(role)
             .ok_or_else(|| invalid("role", "use clinician, admin or patient"))?;
+        if role == Role::Patient {
+            return Err(invalid(
+                "role",
+                "a clinic is created on a clinician's or an admin's device; a patient's device joins with an invite",
+            ));
+        }
         if name.trim().is_empty() || name.len() > 200 {
             return Err(invalid(
                 "name",
@@ -297,6 +320,22 @@ impl Hearth {
             .ok_or_else(|| CoreError::Internal("the new clinic was not stored".into()))
     }
 
+    /// When this is a patient's own device (it joined a clinic with a patient invite): that
+    /// patient's id. Cached: a device joins one clinic once.
+    pub fn own_patient(&self) -> Result<Option<String>> {
+        if let Some(known) = self.own_patient_slot().clone() {
+            return Ok(known);
+        }
+        let me = self.endpoint_id()?;
+        let found = {
+            let mut vault = self.vault();
+            self.clinic_file(&mut vault)?
+                .and_then(|(_, _, c)| own_patient_in(&c, &me))
+        };
+        *self.own_patient_slot() = Some(found.clone());
+        Ok(found)
+    }
+
     /// The clinic, if this device belongs to one.
     pub fn clinic_info(&self) -> Result<Option<ClinicInfo>> {
         let me = self.endpoint_id()?;
@@ -311,6 +350,7 @@ impl Hearth {
                 name: m.member.name.clone(),
                 role: m.member.role.code().to_string(),
                 stake: m.member.stake,
+                patient: m.member.patient.clone(),
                 active: m.active,
                 registrar: m.member.endpoint == c.registrar().endpoint,
                 this_device: m.member.endpoint == me,
@@ -325,6 +365,7 @@ impl Hearth {
             members,
             listen: f.listen,
             mdns: f.mdns,
+            own_patient: own_patient_in(&c, &me),
         }))
     }
 
@@ -361,8 +402,40 @@ impl Hearth {
     /// Registrar: an invite ticket (text) for one device joining as `role` with `stake`,
     /// reachable at `addrs` (default: the listen address).
     pub fn clinic_invite(&self, role: &str, stake: u64, addrs: Vec<SocketAddr>) -> Result<String> {
+        self.clinic_invite_for(role, stake, None, addrs)
+    }
+
+    /// Registrar: an invite ticket; a `patient` role invite names the patient whose own device
+    /// joins with it (that device then receives only what the patient's contracts share with
+    /// their devices).
+    pub fn clinic_invite_for(
+        &self,
+        role: &str,
+        stake: u64,
+        patient: Option<&str>,
+        addrs: Vec<SocketAddr>,
+    ) -> Result<String> {
         let role = Role::from_code(role)
             .ok_or_else(|| invalid("role", "use clinician, admin or patient"))?;
+        let patient =
+            match (role, patient.map(str::trim).filter(|p| !p.is_empty())) {
+                (Role::Patient, Some(p)) => {
+                    // The patient must be on this device, so the invite cannot name a mistyped id.
+                    crate::records::patient_key(&mut self.vault(), p)?;
+                    Some(p.to_string())
+                }
+                (Role::Patient, None) => return Err(invalid(
+                    "invite",
+                    "a patient's device belongs to one patient: give the patient (--patient ID)",
+                )),
+                (_, Some(_)) => {
+                    return Err(invalid(
+                        "invite",
+                        "only a patient's device is tied to a patient; use --role patient",
+                    ))
+                }
+                (_, None) => None,
+            };
         let me = self.endpoint_id()?;
         let mut secret = Zeroizing::new([0u8; 32]);
         getrandom::getrandom(secret.as_mut()).map_err(|e| CoreError::Internal(e.to_string()))?;
@@ -379,6 +452,7 @@ impl Hearth {
                 hash,
                 role: role.code().to_string(),
                 stake,
+                patient,
                 expires: now + INVITE_SECS,
             });
             Ok((c.id(), f.listen.clone()))
@@ -478,6 +552,16 @@ impl Hearth {
             MemberId::new(member.member_id()).map_err(|e| invalid("member", e))?,
             role_of(member.role),
         );
+        if member.role == Role::Patient {
+            if member.patient.as_deref() != Some(patient) {
+                return Ok(Decision {
+                    permit: false,
+                    reason: "a patient's device receives only its own patient's records".into(),
+                    deciding: None,
+                });
+            }
+            actor = actor.patient_device();
+        }
         if author {
             actor = actor.author();
         }
@@ -865,6 +949,7 @@ impl Store for VaultStore {
                     name: request.name.clone(),
                     role,
                     stake: inv.stake,
+                    patient: inv.patient.clone(),
                 },
                 now,
             )

@@ -148,7 +148,13 @@ pub struct Member {
     pub role: Role,
     /// Witness stake.
     pub stake: u64,
+    /// For a patient's own device (role patient): the patient it belongs to. It receives only
+    /// that patient's records, and only what the patient's contracts share with their devices.
+    pub patient: Option<String>,
 }
+
+/// The longest patient id a member entry may name.
+const MAX_PATIENT_ID: usize = 200;
 
 impl Member {
     /// The consent member id: hex of the vault device id.
@@ -163,10 +169,18 @@ impl Member {
         w.str(&self.name);
         w.u8(self.role.to_u8());
         w.u64(self.stake);
+        match &self.patient {
+            Some(p) => {
+                w.u8(1);
+                w.str(p);
+            }
+            None => w.u8(0),
+        }
     }
 
-    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok(Self {
+    /// Entry version 1 had no patient field; version 2 ends with one.
+    fn decode(r: &mut Reader<'_>, version: u8) -> Result<Self, WireError> {
+        let mut m = Self {
             endpoint: r.array()?,
             log_key: r.array()?,
             device: r.bytes()?,
@@ -176,9 +190,35 @@ impl Member {
                 Role::from_u8(v).ok_or_else(|| r.bad(format!("role {v}")))?
             },
             stake: r.u64()?,
-        })
+            patient: None,
+        };
+        if version >= 2 {
+            m.patient = match r.u8()? {
+                0 => None,
+                1 => Some(r.string(MAX_PATIENT_ID)?),
+                v => return Err(r.bad(format!("patient flag {v}"))),
+            };
+        }
+        Ok(m)
+    }
+
+    /// A patient's device names its patient; no other role does.
+    fn check(&self) -> Result<(), ClinicError> {
+        match (&self.role, &self.patient) {
+            (Role::Patient, Some(p)) if !p.trim().is_empty() => Ok(()),
+            (Role::Patient, _) => Err(ClinicError::Refused(
+                "a patient's device must name its patient".into(),
+            )),
+            (_, Some(_)) => Err(ClinicError::Refused(
+                "only a patient's device names a patient".into(),
+            )),
+            (_, None) => Ok(()),
+        }
     }
 }
+
+/// The registrar-log entry format written (2: members may name their patient).
+const ENTRY_VERSION: u8 = 2;
 
 /// What an entry does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,7 +257,7 @@ pub struct Entry {
 impl Entry {
     fn encode(&self) -> Vec<u8> {
         let mut w = Writer::default();
-        w.u8(1);
+        w.u8(ENTRY_VERSION);
         w.raw(&self.clinic.0);
         w.u64(self.index);
         w.raw(&self.prev);
@@ -243,7 +283,7 @@ impl Entry {
     fn decode(bytes: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(bytes, "clinic entry");
         let v = r.u8()?;
-        if v != 1 {
+        if v == 0 || v > ENTRY_VERSION {
             return Err(r.bad(format!("entry version {v}")));
         }
         let clinic = ClinicId(r.array()?);
@@ -253,9 +293,9 @@ impl Entry {
         let change = match r.u8()? {
             1 => Change::Genesis {
                 name: r.string(1024)?,
-                registrar: Member::decode(&mut r)?,
+                registrar: Member::decode(&mut r, v)?,
             },
-            2 => Change::Add(Member::decode(&mut r)?),
+            2 => Change::Add(Member::decode(&mut r, v)?),
             3 => Change::Remove {
                 endpoint: r.array()?,
             },
@@ -406,6 +446,7 @@ impl Clinic {
         if !genesis.verify(&registrar.log_key) {
             return Err(ClinicError::BadSignature(0));
         }
+        registrar.check()?;
         let mut members = BTreeMap::new();
         members.insert(
             registrar.endpoint,
@@ -449,6 +490,7 @@ impl Clinic {
         match &e.entry.change {
             Change::Genesis { .. } => return Err(fork("a second genesis")),
             Change::Add(m) => {
+                m.check()?;
                 if self.active(&m.endpoint).is_some() {
                     return Err(ClinicError::Refused(
                         "that device is already an active member".into(),
@@ -757,6 +799,7 @@ mod tests {
             log_key: key(b).verifying_key().to_bytes(),
             device: vec![b; 16],
             name: format!("device {b}"),
+            patient: (role == Role::Patient).then(|| "patient-1".to_string()),
             role,
             stake: 1,
         }
@@ -810,6 +853,63 @@ mod tests {
         // A hostile start index neither overflows nor applies anything.
         assert!(follower.extend(u64::MAX, c.entries_from(1)).is_err());
         assert_eq!(follower.head(), c.head());
+    }
+
+    #[test]
+    fn a_patient_device_names_its_patient_and_no_one_else_does() {
+        let reg = key(1);
+        let mut c = Clinic::create("Elm St", &reg, member(1, Role::Admin), 10).unwrap();
+        c.add(&reg, member(2, Role::Patient), 11).unwrap();
+        let copy = Clinic::from_bytes(&c.to_bytes()).unwrap();
+        assert_eq!(
+            copy.active(&[2; 32]).unwrap().patient.as_deref(),
+            Some("patient-1")
+        );
+        let mut unbound = member(3, Role::Patient);
+        unbound.patient = None;
+        assert!(matches!(
+            c.add(&reg, unbound, 12),
+            Err(ClinicError::Refused(_))
+        ));
+        let mut clinician = member(4, Role::Clinician);
+        clinician.patient = Some("patient-1".into());
+        assert!(matches!(
+            c.add(&reg, clinician, 12),
+            Err(ClinicError::Refused(_))
+        ));
+        assert_eq!(c.len(), 2, "refused members leave no entry");
+    }
+
+    #[test]
+    fn version_1_entries_still_read() {
+        // A version-1 genesis (no patient field) signed by the registrar.
+        let reg = key(1);
+        let m = member(1, Role::Admin);
+        let mut w = Writer::default();
+        w.u8(1);
+        w.raw(&[7; 16]);
+        w.u64(0);
+        w.raw(&[0; 32]);
+        w.u64(10);
+        w.u8(1);
+        w.str("Elm St");
+        w.raw(&m.endpoint);
+        w.raw(&reg.verifying_key().to_bytes());
+        w.bytes(&m.device);
+        w.str(&m.name);
+        w.u8(m.role.to_u8());
+        w.u64(m.stake);
+        let body = w.0;
+        let mut msg = ENTRY_DOMAIN.to_vec();
+        msg.extend_from_slice(&body);
+        let signature = reg.sign(&msg).to_bytes();
+        let mut out = Writer::default();
+        out.bytes(&body);
+        out.raw(&signature);
+        let e = SignedEntry::from_bytes(&out.0).unwrap();
+        let c = Clinic::from_entries(vec![e]).unwrap();
+        assert_eq!(c.registrar().patient, None);
+        assert_eq!(c.name(), "Elm St");
     }
 
     #[test]

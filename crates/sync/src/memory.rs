@@ -227,6 +227,7 @@ impl Store for MemoryStore {
                 name: request.name.clone(),
                 role,
                 stake: 1,
+                patient: None,
             },
             0,
         )

@@ -418,6 +418,7 @@ mod tests {
             name: format!("d{device}"),
             role: crate::clinic::Role::Clinician,
             stake: 1,
+            patient: None,
         }
     }
 

@@ -57,6 +57,7 @@ fn member_of(p: &Peer, role: Role) -> Member {
         name: "device".into(),
         role,
         stake: 1,
+        patient: None,
     }
 }
 
@@ -330,6 +331,7 @@ async fn hostile_peer_is_dropped_without_panic_and_others_keep_syncing() {
                 name: "hostile".into(),
                 role: Role::Clinician,
                 stake: 1,
+                patient: None,
             },
             2,
         )

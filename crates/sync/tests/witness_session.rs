@@ -99,6 +99,7 @@ fn member(k: &SigningKey, n: u8) -> Member {
         name: format!("d{n}"),
         role: Role::Clinician,
         stake: 1,
+        patient: None,
     }
 }
 
