@@ -3,13 +3,18 @@
 use std::path::Path;
 use std::time::Instant;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_transformers::models::bert::Config;
+use rayon::prelude::*;
 use tokenizers::{Tokenizer, TruncationParams};
 
 use crate::manifest::{Manifest, ModelEntry};
 use crate::{InsightError, Result, ENCODER_ID};
+
+mod bert;
+
+use bert::Bert;
 
 /// Longest input in word pieces, as sentence-transformers sets for this model (the shipped
 /// `tokenizer.json` says 128: it is overridden).
@@ -52,9 +57,8 @@ impl EmbedderOptions {
 /// A loaded sentence encoder. Loading checks every file against the manifest; embedding is
 /// read-only, so one `Embedder` can serve several threads.
 pub struct Embedder {
-    model: BertModel,
+    model: Bert,
     tokenizer: Tokenizer,
-    device: Device,
     opts: EmbedderOptions,
     dimension: usize,
     fingerprint: String,
@@ -106,10 +110,16 @@ impl Embedder {
         // Padding is done per batch here, to the batch's longest text.
         tokenizer.with_padding(None);
 
+        if config.max_position_embeddings < opts.max_tokens {
+            return Err(load_err(format!(
+                "the model takes at most {} word pieces",
+                config.max_position_embeddings
+            )));
+        }
         let device = Device::Cpu;
         let model = {
             let vb = VarBuilder::from_slice_safetensors(&weights, DType::F32, &device)?;
-            BertModel::load(vb, &config)?
+            Bert::load(vb, &config)?
         };
         drop(weights);
         let fingerprint = format!(
@@ -125,7 +135,6 @@ impl Embedder {
         Ok(Self {
             model,
             tokenizer,
-            device,
             opts,
             dimension: entry.dimension,
             fingerprint,
@@ -163,7 +172,8 @@ impl Embedder {
     }
 
     /// Unit-length embeddings of `texts`, in order. Texts are sorted by length and run in
-    /// batches padded only to their own longest text.
+    /// batches of [`EmbedderOptions::batch`] texts, packed end to end (no padding); batches run
+    /// in parallel on rayon's pool.
     pub fn embed<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
         let ids: Vec<Vec<u32>> = texts
             .iter()
@@ -171,40 +181,27 @@ impl Embedder {
             .collect::<Result<_>>()?;
         let mut order: Vec<usize> = (0..ids.len()).collect();
         order.sort_by_key(|&i| ids[i].len());
+        let batches: Vec<&[usize]> = order.chunks(self.opts.batch).collect();
+        let vecs: Vec<Vec<Vec<f32>>> = batches
+            .par_iter()
+            .map(|chunk| {
+                let batch: Vec<&[u32]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
+                self.forward(&batch)
+            })
+            .collect::<Result<_>>()?;
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); ids.len()];
-        for chunk in order.chunks(self.opts.batch) {
-            let batch: Vec<&[u32]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
-            for (&i, v) in chunk.iter().zip(self.forward(&batch)?) {
+        for (chunk, vs) in batches.iter().zip(vecs) {
+            for (&i, v) in chunk.iter().zip(vs) {
                 out[i] = v;
             }
         }
         Ok(out)
     }
 
-    /// One padded batch through BERT, mean-pooled over the mask and normalised.
+    /// One packed batch through BERT, mean-pooled per text and normalised.
     fn forward(&self, batch: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
-        let n = batch.len();
-        let len = batch.iter().map(|t| t.len()).max().unwrap_or(0).max(1);
-        let mut input = vec![0u32; n * len];
-        let mut mask = vec![0u32; n * len];
-        for (row, ids) in batch.iter().enumerate() {
-            input[row * len..row * len + ids.len()].copy_from_slice(ids);
-            mask[row * len..row * len + ids.len()].fill(1);
-        }
-        let input = Tensor::from_vec(input, (n, len), &self.device)?;
-        let mask = Tensor::from_vec(mask, (n, len), &self.device)?;
-        let types = input.zeros_like()?;
-        let hidden = self.model.forward(&input, &types, Some(&mask))?; // (n, len, dim)
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (n, len, 1)
-        let summed = hidden.broadcast_mul(&mask)?.sum(1)?; // (n, dim)
-        let counts = mask.sum(1)?.clamp(1e-9f32, f32::MAX)?; // (n, 1)
-        let mean = summed.broadcast_div(&counts)?;
-        // F.normalize: x / max(‖x‖, 1e-12).
-        let norm = mean
-            .sqr()?
-            .sum_keepdim(1)?
-            .sqrt()?
-            .clamp(1e-12f32, f32::MAX)?;
-        Ok(mean.broadcast_div(&norm)?.to_vec2::<f32>()?)
+        let hidden = self.model.forward(batch)?;
+        let lens: Vec<usize> = batch.iter().map(|t| t.len()).collect();
+        Ok(bert::mean_pool_normalise(&hidden, &lens)?.to_vec2::<f32>()?)
     }
 }
