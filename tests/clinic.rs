@@ -260,3 +260,159 @@ fn a_cli_device_joins_and_sync_now_reaches_it() -> Result<()> {
         app.quit().await
     })
 }
+
+/// The patient's consent: clinicians keep the chart (the template), and the patient's own
+/// devices may read the demographics and progress notes.
+fn consent_sharing_with_patient_devices(template: &str, patient: &str) -> Result<String> {
+    let mut c: serde_json::Value = serde_json::from_str(template)?;
+    let provisions = c["provision"]["provision"]
+        .as_array_mut()
+        .context("the template has no nested provisions")?;
+    let mut device = provisions.first().context("no provision")?.clone();
+    device["actor"] = serde_json::json!([{
+        "role": { "coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+            "code": "IRCP"
+        }] },
+        "reference": { "reference": format!("Patient/{patient}") }
+    }]);
+    device["action"] = serde_json::json!([{ "coding": [{
+        "system": "urn:hearth:fhir:consent-action",
+        "code": "read"
+    }] }]);
+    device
+        .as_object_mut()
+        .context("a provision is an object")?
+        .remove("purpose");
+    provisions.push(device);
+    Ok(serde_json::to_string(&c)?)
+}
+
+#[test]
+fn a_patients_own_device_receives_its_records_and_exports_them() -> Result<()> {
+    let vault = TempVault::new()?;
+    let archive = vault.dir().join("my-records.hearth");
+    let verifier = app_binary()?.with_file_name("hearth");
+    run(async {
+        // The clinic's registrar is the command-line tool, with one patient.
+        let clinic = CliDevice::new(vault.dir())?;
+        let clinic_listen = format!("127.0.0.1:{}", free_udp_port()?);
+        clinic.ok(&[
+            "clinic",
+            "create",
+            "--name",
+            "Riverside Therapy",
+            "--listen",
+            &clinic_listen,
+        ])?;
+        let p: serde_json::Value = serde_json::from_str(&clinic.ok(&[
+            "--json",
+            "patient",
+            "add",
+            "--name",
+            "Ada Hopewell",
+        ])?)?;
+        let pid = p["id"].as_str().context("no patient id")?.to_string();
+        let template = clinic.ok(&["consent", "template", "--patient", &pid])?;
+        let consent = vault.dir().join("consent.json");
+        std::fs::write(
+            &consent,
+            consent_sharing_with_patient_devices(&template, &pid)?,
+        )?;
+        clinic.ok(&[
+            "consent",
+            "add",
+            "--patient",
+            &pid,
+            consent.to_str().context("path not UTF-8")?,
+        ])?;
+        clinic.ok(&[
+            "note",
+            "add",
+            "--patient",
+            &pid,
+            "--template",
+            "soap",
+            "--section",
+            "subjective=Sleeping better since the last session",
+        ])?;
+        // Another patient: nothing of theirs reaches Ada's device.
+        clinic.ok(&["patient", "add", "--name", "Bruno Elsewhere"])?;
+        let ticket = clinic.ok(&[
+            "clinic",
+            "invite",
+            "--role",
+            "patient",
+            "--patient",
+            &pid,
+            "--stake",
+            "0",
+        ])?;
+        let (node, spec) = clinic.node()?;
+
+        let listen = format!("127.0.0.1:{}", free_udp_port()?);
+        let app = App::start(vault.path(), &[("HEARTH_SYNC_LISTEN", &listen)]).await?;
+        let result = async {
+            app.create_vault(PASSPHRASE).await?;
+            app.click("#nav-clinic").await?;
+            app.wait_for("#clinic-join-form").await?;
+            app.fill("#clinic-ticket", ticket.trim()).await?;
+            app.click("#clinic-join").await?;
+            app.wait_for_text("#clinic-name", "Riverside Therapy")
+                .await?;
+            app.wait_for_text("#own-records", "patient's own device")
+                .await?;
+            app.fill("#sync-peer", &spec).await?;
+            app.click("#sync-now").await?;
+            let line = app
+                .wait_for_text("#sync-results li", "synced in")
+                .await?
+                .text()
+                .await?;
+            ensure!(
+                line.contains("registrar") || line.contains("synced"),
+                "{line}"
+            );
+            // Only Ada: nothing of another patient reached her device.
+            app.click("#nav-patients").await?;
+            app.wait_for_patients(&["Ada Hopewell"]).await?;
+
+            // "Export my records": the wizard, for Ada, permitted as her own records.
+            app.click("#nav-clinic").await?;
+            app.click("#export-my-records").await?;
+            app.wait_for("#export-page-scope").await?;
+            app.click("#export-next").await?;
+            app.wait_for("#export-consent[data-permit='true']").await?;
+            app.wait_for_text(
+                "#export-page-purpose",
+                "your own records, on your own device",
+            )
+            .await?;
+            app.click("#export-next").await?;
+            app.click("#export-next").await?;
+            app.fill("#export-archive-path", &archive.display().to_string())
+                .await?;
+            app.click("#export-button").await?;
+            app.wait_for_text("#export-result", "hearth verify").await?;
+            Ok(())
+        }
+        .await;
+        stop(node);
+        result?;
+        app.quit().await
+    })?;
+    let report = Command::new(&verifier)
+        .arg("verify")
+        .arg(&archive)
+        .env_remove("HEARTH_PASSPHRASE")
+        .env_remove("HEARTH_VAULT")
+        .stdin(Stdio::null())
+        .output()?;
+    ensure!(
+        report.status.success(),
+        "hearth verify failed: {}{}",
+        String::from_utf8_lossy(&report.stdout),
+        String::from_utf8_lossy(&report.stderr)
+    );
+    Ok(())
+}

@@ -589,6 +589,7 @@ struct ClinicCreate<'a> {
 struct ClinicInvite<'a> {
     role: &'a str,
     stake: u64,
+    patient: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -622,8 +623,20 @@ pub async fn clinic_create(
 }
 
 /// Registrar: an invite ticket and its QR code.
-pub async fn clinic_invite(role: &str, stake: u64) -> Reply<hearth_api::InviteView> {
-    invoke("clinic_invite", &ClinicInvite { role, stake }).await
+pub async fn clinic_invite(
+    role: &str,
+    stake: u64,
+    patient: Option<&str>,
+) -> Reply<hearth_api::InviteView> {
+    invoke(
+        "clinic_invite",
+        &ClinicInvite {
+            role,
+            stake,
+            patient,
+        },
+    )
+    .await
 }
 
 /// Join a clinic with a ticket.

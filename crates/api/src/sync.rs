@@ -37,6 +37,8 @@ pub struct ClinicView {
     pub role: String,
     /// This device's endpoint id (hex).
     pub endpoint: String,
+    /// When this is a patient's own device: the patient's record id.
+    pub own_patient: Option<String>,
     /// Members, in endpoint order.
     pub members: Vec<MemberView>,
 }
@@ -52,6 +54,8 @@ pub struct MemberView {
     pub role: String,
     /// Witness stake.
     pub stake: u64,
+    /// A patient's device: its patient's record id.
+    pub patient: Option<String>,
     /// Not removed.
     pub active: bool,
     /// The clinic's registrar.

@@ -195,6 +195,7 @@ fn view(info: Option<ClinicInfo>) -> ClinicStatus {
             registrar: c.registrar,
             role,
             endpoint: c.endpoint,
+            own_patient: c.own_patient,
             members: c
                 .members
                 .into_iter()
@@ -210,6 +211,7 @@ fn view(info: Option<ClinicInfo>) -> ClinicStatus {
                         name: m.name,
                         role: m.role,
                         stake: m.stake,
+                        patient: m.patient,
                         active: m.active,
                         registrar: m.registrar,
                         this_device: m.this_device,
@@ -269,14 +271,22 @@ pub async fn clinic_create(
 /// Registrar: an invite ticket for one device joining as `role` with witness `stake`, and
 /// its QR code.
 #[tauri::command]
-pub async fn clinic_invite(session: Shared<'_>, role: String, stake: u64) -> Reply<InviteView> {
+pub async fn clinic_invite(
+    session: Shared<'_>,
+    role: String,
+    stake: u64,
+    patient: Option<String>,
+) -> Reply<InviteView> {
     ensure_node(&session).await;
     let addrs: Vec<SocketAddr> = net()
         .node
         .as_ref()
         .map(|n| n.addrs().into_iter().filter(|a| a.port() != 0).collect())
         .unwrap_or_default();
-    let ticket = with_hearth(&session, move |h| h.clinic_invite(&role, stake, addrs)).await?;
+    let ticket = with_hearth(&session, move |h| {
+        h.clinic_invite_for(&role, stake, patient.as_deref(), addrs)
+    })
+    .await?;
     let qr = qrcode::QrCode::new(ticket.as_bytes()).map_err(|e| {
         ApiError::new(
             ErrorKind::Internal,

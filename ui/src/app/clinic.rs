@@ -2,11 +2,11 @@
 //! (the ticket as text and as a QR code) and removing members; the members with their role,
 //! stake and when they last synced; "Sync now" with one result per member, in plain words.
 
-use hearth_api::{ClinicStatus, ClinicView, InviteView, MemberView, PeerSync};
+use hearth_api::{ClinicStatus, ClinicView, InviteView, MemberView, PatientRow, PeerSync};
 use wasm_bindgen::JsValue;
 use yew::prelude::*;
 
-use super::ctx::{error_text, on_input, on_value, use_ctx};
+use super::ctx::{error_text, on_input, on_value, use_ctx, Focus, Nav, Tab};
 use super::dates::local_time;
 use crate::api;
 
@@ -113,6 +113,36 @@ fn ClinicHeader(props: &StatusProps) -> Html {
             </p>
             <p class="small muted">{ "Endpoint id: " }<code id="clinic-endpoint">{ c.endpoint.clone() }</code></p>
             { node }
+            if let Some(p) = &c.own_patient { <OwnRecords patient={p.clone()} /> }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct OwnProps {
+    patient: String,
+}
+
+/// On a patient's own device: what it holds, and "Export my records".
+#[component]
+fn OwnRecords(props: &OwnProps) -> Html {
+    let ctx = use_ctx();
+    let open = |tab: Tab| {
+        let (navigate, patient) = (ctx.navigate.clone(), props.patient.clone());
+        Callback::from(move |_: MouseEvent| {
+            navigate.emit(Nav {
+                patient: patient.clone(),
+                tab,
+                focus: Focus::None,
+            });
+        })
+    };
+    html! {
+        <div class="own-records" id="own-records">
+            <p>{ "This is a patient's own device. It receives the records the patient's consent shares with their devices, and nothing of anyone else." }</p>
+            <button type="button" id="open-my-records" onclick={open(Tab::Notes)}>{ "My records" }</button>
+            { " " }
+            <button type="button" class="primary" id="export-my-records" onclick={open(Tab::Export)}>{ "Export my records" }</button>
         </div>
     }
 }
@@ -222,13 +252,36 @@ fn Invite() -> Html {
     let ctx = use_ctx();
     let role = use_state(|| "clinician".to_string());
     let stake = use_state(|| "1".to_string());
+    let patient = use_state(String::new);
+    let patients = use_state(Vec::<(String, String)>::new);
     let invite = use_state(|| None::<InviteView>);
     let error = use_state(|| None::<String>);
+    {
+        // The patients a patient's device can be tied to.
+        let (ctx, patients, error) = (ctx.clone(), patients.clone(), error.clone());
+        use_effect_with((*role).clone(), move |role| {
+            if role == "patient" {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Some(rows) = ctx.take(api::list_patients().await, &error) {
+                        patients.set(
+                            rows.into_iter()
+                                .filter_map(|r| match r {
+                                    PatientRow::Ok { id, name, .. } => Some((id, name)),
+                                    PatientRow::Unreadable { .. } => None,
+                                })
+                                .collect(),
+                        );
+                    }
+                });
+            }
+        });
+    }
     let on_invite = {
-        let (ctx, role, stake, invite, error) = (
+        let (ctx, role, stake, patient, invite, error) = (
             ctx.clone(),
             role.clone(),
             stake.clone(),
+            patient.clone(),
             invite.clone(),
             error.clone(),
         );
@@ -240,11 +293,19 @@ fn Invite() -> Html {
                 ));
                 return;
             };
+            let for_patient = (*role == "patient").then(|| (*patient).clone());
+            if for_patient.as_deref() == Some("") {
+                error.set(Some(
+                    "Choose the patient whose own device this invite is for.".into(),
+                ));
+                return;
+            }
             let (ctx, invite, error, r) =
                 (ctx.clone(), invite.clone(), error.clone(), (*role).clone());
             error.set(None);
             wasm_bindgen_futures::spawn_local(async move {
-                if let Some(v) = ctx.take(api::clinic_invite(&r, n).await, &error) {
+                let reply = api::clinic_invite(&r, n, for_patient.as_deref()).await;
+                if let Some(v) = ctx.take(reply, &error) {
                     invite.set(Some(v));
                 }
             });
@@ -258,7 +319,7 @@ fn Invite() -> Html {
                     { Html::from_html_unchecked(AttrValue::from(svg.to_string())) }
                 </div>
                 <label class="field">
-                    <span>{ "Ticket (copy it to the new device; one use, valid for a day)" }</span>
+                    <span>{ "Ticket (copy it to the new device; one use, valid for 7 days)" }</span>
                     <textarea id="invite-ticket" readonly=true rows="4" value={v.ticket.clone()}
                         onfocus={Callback::from(|e: FocusEvent| {
                             if let Some(t) = e.target_dyn_into::<web_sys::HtmlTextAreaElement>() { t.select(); }
@@ -274,6 +335,17 @@ fn Invite() -> Html {
                 <span>{ "Role" }</span>
                 { role_select("invite-role", &role, setter(role.clone())) }
             </label>
+            if *role == "patient" {
+                <label class="field">
+                    <span>{ "Patient (the device receives only what their consent shares with their devices)" }</span>
+                    <select id="invite-patient" aria-label="Patient" onchange={on_value(setter(patient.clone()))}>
+                        <option value="" selected={patient.is_empty()}>{ "Choose…" }</option>
+                        { for patients.iter().map(|(id, name)| html! {
+                            <option value={id.clone()} selected={*id == *patient}>{ name.clone() }</option>
+                        }) }
+                    </select>
+                </label>
+            }
             <label class="field">
                 <span>{ "Witness stake" }</span>
                 <input id="invite-stake" type="number" min="0" value={(*stake).clone()}
@@ -302,6 +374,9 @@ fn member_row(m: &MemberView, can_remove: bool, on_remove: &Callback<String>) ->
     }
     if !m.active {
         tags.push("removed");
+    }
+    if m.patient.is_some() {
+        tags.push("patient's own device");
     }
     let seen = if m.this_device {
         String::new()
@@ -445,6 +520,10 @@ fn SyncNow(props: &SyncProps) -> Html {
                 busy.set(false);
                 match r {
                     Ok(v) => {
+                        // Records that arrived show up in the patient list and open charts.
+                        if v.iter().any(|r| r.received > 0) {
+                            ctx.patients_changed.emit(());
+                        }
                         results.set(Some(v));
                         done.emit(());
                     }
