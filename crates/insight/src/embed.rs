@@ -181,7 +181,21 @@ impl Embedder {
             .collect::<Result<_>>()?;
         let mut order: Vec<usize> = (0..ids.len()).collect();
         order.sort_by_key(|&i| ids[i].len());
-        let batches: Vec<&[usize]> = order.chunks(self.opts.batch).collect();
+        // At most `batch` texts per pass, and the passes a multiple of the threads that run
+        // them, of near-equal size: a short list still uses every core.
+        let threads = rayon::current_num_threads().max(1);
+        let passes = ids.len().div_ceil(self.opts.batch).div_ceil(threads) * threads;
+        let passes = passes.min(ids.len()).max(1);
+        let (size, extra) = (ids.len() / passes, ids.len() % passes);
+        let mut batches: Vec<&[usize]> = Vec::with_capacity(passes);
+        let mut rest = order.as_slice();
+        for p in 0..passes {
+            let (b, r) = rest.split_at(size + usize::from(p < extra));
+            if !b.is_empty() {
+                batches.push(b);
+            }
+            rest = r;
+        }
         let vecs: Vec<Vec<Vec<f32>>> = batches
             .par_iter()
             .map(|chunk| {

@@ -465,17 +465,30 @@ impl RiskModel {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             keys.iter().map(|k| cache.get(k).cloned()).collect()
         };
-        let missing: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();
-        if !missing.is_empty() {
-            let todo: Vec<&str> = missing.iter().map(|&i| texts[i]).collect();
-            let vecs = self.embedder.embed(&todo)?;
+        // Each distinct missing text is embedded once (a note repeats sentences; occlusion
+        // variants of a sentence repeat across labels).
+        let mut todo: Vec<usize> = Vec::new();
+        let mut slot: HashMap<[u8; 32], usize> = HashMap::new();
+        for i in (0..texts.len()).filter(|&i| out[i].is_none()) {
+            slot.entry(keys[i]).or_insert_with(|| {
+                todo.push(i);
+                todo.len() - 1
+            });
+        }
+        if !todo.is_empty() {
+            let batch: Vec<&str> = todo.iter().map(|&i| texts[i]).collect();
+            let vecs = self.embedder.embed(&batch)?;
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             if cache.len() + vecs.len() > CACHE_ENTRIES {
                 cache.clear();
             }
-            for (&i, v) in missing.iter().zip(vecs) {
+            for (&i, v) in todo.iter().zip(&vecs) {
                 cache.insert(keys[i], v.clone());
-                out[i] = Some(v);
+            }
+            for i in 0..texts.len() {
+                if out[i].is_none() {
+                    out[i] = slot.get(&keys[i]).map(|&j| vecs[j].clone());
+                }
             }
         }
         Ok(out.into_iter().map(Option::unwrap_or_default).collect())
@@ -504,58 +517,79 @@ impl RiskModel {
         }
     }
 
-    /// Occlusion attribution of one sentence for one head: drop each word, measure the
+    /// Occlusion attribution of sentences, each for one head: drop each word, measure the
     /// probability change; join neighbouring words that matter into phrases and measure
-    /// dropping each phrase. Ranges are relative to `sentence`.
-    fn attribute(
-        &self,
-        sentence: &str,
-        label: RiskLabel,
-        p_full: f64,
-    ) -> Result<Vec<(Range<usize>, f64)>, RiskError> {
-        let words = word_spans(sentence);
-        if words.len() < 2 {
-            return Ok(words.into_iter().map(|w| (w, p_full)).collect());
-        }
-        let without = |drop: &Range<usize>| -> String {
+    /// dropping each phrase. All sentences' variants go through the encoder together (two
+    /// calls in all), so they are batched and run in parallel. Ranges are relative to each
+    /// sentence.
+    fn attribute_all(&self, jobs: &[Attribution<'_>]) -> Result<Vec<Attributed>, RiskError> {
+        let without = |sentence: &str, drop: &Range<usize>| -> String {
             format!("{}{}", &sentence[..drop.start], &sentence[drop.end..])
         };
-        let variants: Vec<String> = words.iter().map(&without).collect();
-        let refs: Vec<&str> = variants.iter().map(String::as_str).collect();
-        let head = &self.spec(label).head;
-        let drops: Vec<f64> = self
-            .embed_cached(&refs)?
+        let words: Vec<Vec<Range<usize>>> = jobs.iter().map(|j| word_spans(j.sentence)).collect();
+        let variants: Vec<String> = jobs
             .iter()
-            .map(|v| p_full - head.probability(v))
+            .zip(&words)
+            .filter(|(_, w)| w.len() >= 2)
+            .flat_map(|(j, w)| w.iter().map(|r| without(j.sentence, r)))
             .collect();
-        let top = drops.iter().copied().fold(0.0, f64::max);
-        if top <= 0.0 {
-            return Ok(Vec::new());
-        }
-        // Runs of words each dropping at least a quarter of the strongest.
-        let mut runs: Vec<Range<usize>> = Vec::new();
-        let mut cur: Option<Range<usize>> = None;
-        for (w, d) in words.iter().zip(&drops) {
-            if *d >= 0.25 * top && *d > 0.0 {
-                cur = Some(match cur.take() {
-                    Some(r) => r.start..w.end,
-                    None => w.clone(),
-                });
-            } else if let Some(r) = cur.take() {
-                runs.push(r);
-            }
-        }
-        runs.extend(cur);
-        let variants: Vec<String> = runs.iter().map(&without).collect();
         let refs: Vec<&str> = variants.iter().map(String::as_str).collect();
-        let mut out: Vec<(Range<usize>, f64)> = runs
-            .into_iter()
-            .zip(self.embed_cached(&refs)?)
-            .map(|(r, v)| (r, p_full - head.probability(&v)))
-            .filter(|(_, w)| *w > 0.0)
+        let mut vecs = self.embed_cached(&refs)?.into_iter();
+        // Runs of words each dropping at least a quarter of the strongest, per sentence.
+        let mut runs: Vec<Option<Vec<Range<usize>>>> = Vec::with_capacity(jobs.len());
+        for (j, w) in jobs.iter().zip(&words) {
+            if w.len() < 2 {
+                runs.push(None);
+                continue;
+            }
+            let head = &self.spec(j.label).head;
+            let drops: Vec<f64> = vecs
+                .by_ref()
+                .take(w.len())
+                .map(|v| j.probability - head.probability(&v))
+                .collect();
+            let top = drops.iter().copied().fold(0.0, f64::max);
+            let mut found: Vec<Range<usize>> = Vec::new();
+            if top > 0.0 {
+                let mut cur: Option<Range<usize>> = None;
+                for (r, d) in w.iter().zip(&drops) {
+                    if *d >= 0.25 * top && *d > 0.0 {
+                        cur = Some(match cur.take() {
+                            Some(c) => c.start..r.end,
+                            None => r.clone(),
+                        });
+                    } else if let Some(c) = cur.take() {
+                        found.push(c);
+                    }
+                }
+                found.extend(cur);
+            }
+            runs.push(Some(found));
+        }
+        let variants: Vec<String> = jobs
+            .iter()
+            .zip(&runs)
+            .flat_map(|(j, r)| r.iter().flatten().map(|r| without(j.sentence, r)))
             .collect();
-        out.sort_by(|a, b| b.1.total_cmp(&a.1));
-        out.truncate(3);
+        let refs: Vec<&str> = variants.iter().map(String::as_str).collect();
+        let mut vecs = self.embed_cached(&refs)?.into_iter();
+        let mut out = Vec::with_capacity(jobs.len());
+        for ((j, w), r) in jobs.iter().zip(words).zip(runs) {
+            let Some(r) = r else {
+                out.push(w.into_iter().map(|w| (w, j.probability)).collect());
+                continue;
+            };
+            let head = &self.spec(j.label).head;
+            let mut phrases: Attributed = r
+                .into_iter()
+                .zip(vecs.by_ref())
+                .map(|(r, v)| (r, j.probability - head.probability(&v)))
+                .filter(|(_, w)| *w > 0.0)
+                .collect();
+            phrases.sort_by(|a, b| b.1.total_cmp(&a.1));
+            phrases.truncate(3);
+            out.push(phrases);
+        }
         Ok(out)
     }
 
@@ -581,21 +615,67 @@ impl RiskModel {
         let mut evidence: HashMap<RiskLabel, Vec<Evidence>> = HashMap::new();
         let mut severe_hit = false;
         let severe_t = self.heads.head(SEVERE_HEAD).sentence_threshold;
-        for ((span, text), v) in spans.iter().zip(&texts).zip(&vecs) {
-            let [p_si, p_dep, p_sev] = self.probs(v);
-            let mentions = negex::analyse(text);
+        let probs: Vec<[f64; 3]> = vecs.iter().map(|v| self.probs(v)).collect();
+        let mentions: Vec<Vec<negex::Mention>> = texts.iter().map(|t| negex::analyse(t)).collect();
+        // Sentences over a threshold with no lexicon concept for the label are judged from
+        // the phrases that drove the score: work those out first, all together.
+        let mut jobs = Vec::new();
+        let mut judged = Vec::new();
+        for (i, (text, [p_si, p_dep, _])) in texts.iter().zip(&probs).enumerate() {
+            for (label, p, threshold) in [
+                (RiskLabel::SuicidalIdeation, *p_si, thresholds[0]),
+                (RiskLabel::Depression, *p_dep, thresholds[1]),
+            ] {
+                let relevant: Vec<&negex::Mention> =
+                    mentions[i].iter().filter(|m| concerns(m, label)).collect();
+                let job = Attribution {
+                    sentence: text,
+                    label,
+                    probability: p,
+                };
+                if relevant.is_empty() {
+                    if p >= threshold {
+                        jobs.push((i, job));
+                    }
+                } else if relevant.iter().any(|m| m.context == Context::Affirmed)
+                    && (p >= threshold
+                        || (label == RiskLabel::SuicidalIdeation
+                            && relevant
+                                .iter()
+                                .any(|m| m.concept == Concept::SuicidalIdeation)))
+                {
+                    // Evidence whatever its phrases: the strongest are explained below.
+                    judged.push((i, job));
+                }
+            }
+        }
+        // Explain the strongest of those now too, in the same encoder calls (a superset of
+        // what the flags need, as phrase-judged sentences may outrank some; the flags below
+        // then find them cached).
+        judged.sort_by(|a, b| b.1.probability.total_cmp(&a.1.probability));
+        for label in [RiskLabel::SuicidalIdeation, RiskLabel::Depression] {
+            jobs.extend(
+                judged
+                    .iter()
+                    .filter(|(_, j)| j.label == label)
+                    .take(EXPLAINED)
+                    .cloned(),
+            );
+        }
+        let found = self.attribute_all(&jobs.iter().map(|(_, j)| j.clone()).collect::<Vec<_>>())?;
+        let mut attributed: HashMap<(usize, RiskLabel), Attributed> =
+            jobs.iter().map(|(i, j)| (*i, j.label)).zip(found).collect();
+        for (i, ((span, text), [p_si, p_dep, p_sev])) in
+            spans.iter().zip(&texts).zip(probs).enumerate()
+        {
+            let mentions = &mentions[i];
             let mut counts = Vec::new();
             for (label, p, threshold) in [
                 (RiskLabel::SuicidalIdeation, p_si, thresholds[0]),
                 (RiskLabel::Depression, p_dep, thresholds[1]),
             ] {
-                let relevant: Vec<&negex::Mention> = mentions
-                    .iter()
-                    .filter(|m| {
-                        m.concept == Concept::SuicidalIdeation
-                            || (label == RiskLabel::Depression && m.concept == Concept::Depression)
-                    })
-                    .collect();
+                let relevant: Vec<&negex::Mention> =
+                    mentions.iter().filter(|m| concerns(m, label)).collect();
                 // An affirmed explicit suicidal-ideation/self-harm phrase flags on its own.
                 let explicit = label == RiskLabel::SuicidalIdeation
                     && relevant.iter().any(|m| {
@@ -619,7 +699,7 @@ impl RiskModel {
                         .map(|_| (Context::Affirmed, None))
                         .unwrap_or_else(|| (relevant[0].context, relevant[0].cue.clone()))
                 } else if over {
-                    phrases = self.attribute(text, label, p)?;
+                    phrases = attributed.remove(&(i, label)).unwrap_or_default();
                     match phrases.first() {
                         Some((r, _)) => negex::context_of(text, r.clone()),
                         None => (Context::Affirmed, None),
@@ -672,29 +752,48 @@ impl RiskModel {
                 counts,
             });
         }
-        let mut flags = Vec::new();
+        // Occlusion for the strongest sentences of each flag (what a panel shows first), all
+        // together.
+        let mut ordered: Vec<(RiskLabel, f64, Vec<Evidence>)> = Vec::new();
         for (label, threshold) in [
             (RiskLabel::SuicidalIdeation, thresholds[0]),
             (RiskLabel::Depression, thresholds[1]),
         ] {
-            let Some(mut ev) = evidence.remove(&label) else {
-                continue;
-            };
-            ev.sort_by(|a, b| b.probability.total_cmp(&a.probability));
-            // Occlusion for the strongest sentences only (what a panel shows first).
-            for e in ev.iter_mut().take(EXPLAINED) {
+            if let Some(mut ev) = evidence.remove(&label) {
+                ev.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+                ordered.push((label, threshold, ev));
+            }
+        }
+        let mut jobs = Vec::new();
+        for (f, (label, _, ev)) in ordered.iter().enumerate() {
+            for (k, e) in ev.iter().enumerate().take(EXPLAINED) {
                 if e.phrases.is_empty() {
-                    let text = &note[e.sentence.clone()];
-                    e.phrases = self
-                        .attribute(text, label, e.probability)?
-                        .into_iter()
-                        .map(|(r, weight)| Phrase {
-                            span: e.sentence.start + r.start..e.sentence.start + r.end,
-                            weight,
-                        })
-                        .collect();
+                    jobs.push((
+                        f,
+                        k,
+                        Attribution {
+                            sentence: &note[e.sentence.clone()],
+                            label: *label,
+                            probability: e.probability,
+                        },
+                    ));
                 }
             }
+        }
+        let found =
+            self.attribute_all(&jobs.iter().map(|(_, _, j)| j.clone()).collect::<Vec<_>>())?;
+        for ((f, k, _), phrases) in jobs.iter().zip(found) {
+            let e = &mut ordered[*f].2[*k];
+            e.phrases = phrases
+                .into_iter()
+                .map(|(r, weight)| Phrase {
+                    span: e.sentence.start + r.start..e.sentence.start + r.end,
+                    weight,
+                })
+                .collect();
+        }
+        let mut flags = Vec::new();
+        for (label, threshold, ev) in ordered {
             let probability = ev.first().map_or(0.0, |e| e.probability);
             let band = match label {
                 RiskLabel::SuicidalIdeation if probability >= HIGH => Band::High,
@@ -721,6 +820,24 @@ impl RiskModel {
         })
     }
 }
+
+/// Whether a lexicon mention bears on a label (suicidal ideation counts for both).
+fn concerns(m: &negex::Mention, label: RiskLabel) -> bool {
+    m.concept == Concept::SuicidalIdeation
+        || (label == RiskLabel::Depression && m.concept == Concept::Depression)
+}
+
+/// One sentence to explain by occlusion, for one head.
+#[derive(Debug, Clone)]
+struct Attribution<'a> {
+    sentence: &'a str,
+    label: RiskLabel,
+    /// The head's probability for the whole sentence.
+    probability: f64,
+}
+
+/// Phrases (byte ranges in their sentence) and how much dropping each lowers the probability.
+type Attributed = Vec<(Range<usize>, f64)>;
 
 /// Evidence sentences per flag explained by occlusion (the strongest; the others list no
 /// phrases unless the rules needed them).
