@@ -78,6 +78,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         consent::break_glass,
         consent::access_overview,
         export::export_patient_to,
+        export::export_progress,
         export::research_export,
         insight::semantic_status,
         insight::start_indexing,

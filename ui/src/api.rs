@@ -529,6 +529,11 @@ struct ExportTo<'a> {
     request: &'a hearth_api::ExportRequest,
 }
 
+/// Where the running export is.
+pub async fn export_progress() -> Reply<Option<hearth_api::ExportProgressView>> {
+    invoke("export_progress", &NoArgs {}).await
+}
+
 /// Export a patient as the wizard asked: the archive (sealed to the recipients when any), and
 /// the FHIR JSON when a path is given.
 pub async fn export_patient_to(

@@ -20,6 +20,35 @@ pub struct ExportRequest {
     pub recipients: Vec<String>,
 }
 
+/// How far the running export is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportProgressView {
+    /// `consent`, `records`, `log`, `fhir`, `documents` or `signing`.
+    pub phase: String,
+    /// Steps done in this phase.
+    pub done: u64,
+    /// Steps in this phase.
+    pub total: u64,
+}
+
+impl ExportProgressView {
+    /// The phase in words, with the count where it helps.
+    pub fn text(&self) -> String {
+        match self.phase.as_str() {
+            "consent" => "Asking the patient's consent…".into(),
+            "records" => "Reading the records…".into(),
+            "log" => "Logging the export in the audit trail…".into(),
+            "fhir" => "Building the FHIR R4 bundle…".into(),
+            "documents" => format!(
+                "Adding the records' full history: {} of {}…",
+                self.done, self.total
+            ),
+            "signing" => "Proving each record against the audit log and signing…".into(),
+            _ => "Exporting…".into(),
+        }
+    }
+}
+
 /// A finished patient export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArchiveWritten {

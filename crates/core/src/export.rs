@@ -53,6 +53,17 @@ impl PatientArchive {
     }
 }
 
+/// Where an export is: the phase, and records done of the total in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ExportProgress {
+    /// `consent`, `records`, `log`, `fhir`, `documents` or `signing`.
+    pub phase: &'static str,
+    /// Steps done in this phase.
+    pub done: usize,
+    /// Steps in this phase.
+    pub total: usize,
+}
+
 fn ok_peeks<T: RecordKind>(rows: Vec<(String, Result<Peek<T>>)>) -> Result<Vec<Peek<T>>> {
     rows.into_iter()
         .map(|(id, r)| {
@@ -73,6 +84,18 @@ impl Hearth {
         purpose: &str,
         include_psychotherapy: bool,
     ) -> Result<PatientArchive> {
+        self.export_patient_with(patient_id, purpose, include_psychotherapy, &|_| {})
+    }
+
+    /// [`Hearth::export_patient`], telling `progress` where it is (for large exports).
+    pub fn export_patient_with(
+        &self,
+        patient_id: &str,
+        purpose: &str,
+        include_psychotherapy: bool,
+        progress: &dyn Fn(ExportProgress),
+    ) -> Result<PatientArchive> {
+        let step = |phase, done, total| progress(ExportProgress { phase, done, total });
         let purpose = Purpose::from_code(purpose).ok_or_else(|| {
             CoreError::Invalid(format!(
                 "purpose: unknown purpose {purpose:?}; one of {}",
@@ -90,6 +113,7 @@ impl Hearth {
         if include_psychotherapy {
             kinds.push(PsychotherapyNote::CATEGORY);
         }
+        step("consent", 0, kinds.len());
         for c in kinds {
             let author = false;
             self.enforce(
@@ -101,6 +125,7 @@ impl Hearth {
                 author,
             )?;
         }
+        step("records", 0, 1);
         let patient = self.read_record::<Patient>(patient_id)?;
         let export = PatientExport {
             patient,
@@ -129,7 +154,10 @@ impl Hearth {
         ids.extend(export.plan.iter().map(|p| p.id.clone()));
         ids.extend(export.attachments.iter().map(|p| p.id.clone()));
 
+        let total = ids.len();
+        step("records", total, total);
         // The export itself is logged, then a checkpoint covers everything the archive proves.
+        step("log", 0, 1);
         self.log_access(patient_id, AccessAction::Export, purpose.code())?;
         self.checkpoint()?;
 
@@ -166,6 +194,7 @@ impl Hearth {
             }
         }
         let export = PatientExport { audit, ..export };
+        step("fhir", 0, 1);
         let opts = ExportOptions {
             include_psychotherapy,
             exported_at: now,
@@ -178,7 +207,11 @@ impl Hearth {
         let mut documents = Vec::new();
         let mut sorted: Vec<&String> = ids.iter().collect();
         sorted.sort();
-        for id in sorted {
+        for (i, id) in sorted.into_iter().enumerate() {
+            // Often enough to move a progress bar, rarely enough to cost nothing.
+            if i % 16 == 0 {
+                step("documents", i, total);
+            }
             let (kind, bytes) = self.record_document(id)?;
             documents.push(Document {
                 record_id: id.clone(),
@@ -189,6 +222,8 @@ impl Hearth {
         let verifier = NoteSigner::new(origin.clone(), key.clone())
             .map_err(|e| CoreError::Internal(e.to_string()))?
             .verifier();
+        step("documents", total, total);
+        step("signing", 0, 1);
         let log = LogExport::from_tree(verifier, checkpoint, &tree, mine)
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         let archive = seal(
@@ -203,6 +238,7 @@ impl Hearth {
             &key,
         )
         .map_err(|e| CoreError::Internal(format!("archive: {e}")))?;
+        step("signing", 1, 1);
         Ok(PatientArchive {
             archive,
             bundle: fhir,

@@ -50,7 +50,7 @@ pub use clinical::instrument_form;
 pub use clinical::RESTRICTED;
 pub use consent::fingerprint;
 pub use error::CoreError;
-pub use export::PatientArchive;
+pub use export::{ExportProgress, PatientArchive};
 pub use hearth_vault::VaultError;
 pub use research::ResearchExport;
 #[cfg(feature = "semantic")]

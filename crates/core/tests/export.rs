@@ -185,3 +185,44 @@ fn an_exported_archive_verifies_offline_and_its_fhir_is_valid_r4() {
     // The audit still holds after an export.
     assert!(h.audit().unwrap().ok());
 }
+
+#[test]
+fn a_large_export_reports_its_progress_in_order() {
+    let (_dir, h, p) = day();
+    permit_export(&h, &p);
+    for i in 0..40 {
+        h.add_assessment(hearth_api::Assessment {
+            patient_id: p.clone(),
+            instrument: hearth_api::Instrument::Gad7,
+            administered_on: format!("2025-{:02}-{:02}", 1 + i % 12, 1 + i % 28),
+            answers: vec![1; 7],
+        })
+        .unwrap();
+    }
+    let seen = std::sync::Mutex::new(Vec::new());
+    let out = h
+        .export_patient_with(&p, "treatment", false, &|s| seen.lock().unwrap().push(s))
+        .unwrap();
+    let seen = seen.into_inner().unwrap();
+    let phases: Vec<&str> = seen.iter().map(|s| s.phase).collect();
+    let mut order = phases.clone();
+    order.dedup();
+    assert_eq!(
+        order,
+        ["consent", "records", "log", "fhir", "documents", "signing"],
+        "phases in order, each once"
+    );
+    // Within a phase, steps only go forward, and the record phases finish at their total.
+    for w in seen.windows(2) {
+        if w[0].phase == w[1].phase {
+            assert!(w[0].done <= w[1].done, "{w:?}");
+        }
+    }
+    let docs: Vec<_> = seen.iter().filter(|s| s.phase == "documents").collect();
+    assert!(docs.len() > 2, "several steps for 40+ records: {docs:?}");
+    let last = docs.last().unwrap();
+    assert_eq!(last.done, last.total);
+    assert!(last.total >= 41, "the patient and 40 assessments at least");
+    assert_eq!(seen.last().unwrap().phase, "signing");
+    assert!(out.resources() > 40);
+}

@@ -2,9 +2,11 @@
 //! the clinic's de-identified research export. Consent, logging and sealing are the core's.
 
 use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
 
 use hearth_api::{
-    ApiError, ArchiveWritten, ErrorKind, ExportRequest, ResearchSkipped, ResearchWritten,
+    ApiError, ArchiveWritten, ErrorKind, ExportProgressView, ExportRequest, ResearchSkipped,
+    ResearchWritten,
 };
 use hearth_core::PatientArchive;
 
@@ -57,11 +59,23 @@ pub async fn export_patient_to(
             "a sealed archive cannot go with a plain FHIR JSON file: that file would hold the records unencrypted next to it. Leave the FHIR path empty (the FHIR bundle is inside the sealed archive)",
         ));
     }
-    with_hearth(&session, move |h| {
+    *progress() = Some(ExportProgressView::default());
+    let result = with_hearth(&session, move |h| {
         if !recipients.is_empty() {
             PatientArchive::check_recipients(&recipients)?;
         }
-        let x = h.export_patient(&request.patient, &request.purpose, request.psychotherapy)?;
+        let x = h.export_patient_with(
+            &request.patient,
+            &request.purpose,
+            request.psychotherapy,
+            &|p| {
+                *progress() = Some(ExportProgressView {
+                    phase: p.phase.to_string(),
+                    done: p.done as u64,
+                    total: p.total as u64,
+                });
+            },
+        )?;
         let bytes = if recipients.is_empty() {
             x.archive.clone()
         } else {
@@ -81,7 +95,20 @@ pub async fn export_patient_to(
             resources: x.resources(),
         })
     })
-    .await
+    .await;
+    *progress() = None;
+    result
+}
+
+/// Where the running export is (none when no export runs); the wizard polls it.
+#[tauri::command]
+pub fn export_progress() -> Option<ExportProgressView> {
+    progress().clone()
+}
+
+fn progress() -> MutexGuard<'static, Option<ExportProgressView>> {
+    static PROGRESS: Mutex<Option<ExportProgressView>> = Mutex::new(None);
+    PROGRESS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The research export into the folder `out` (`research.ndjson`, `manifest.json`; never

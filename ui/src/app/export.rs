@@ -6,12 +6,18 @@
 
 pub mod research;
 
-use hearth_api::{ArchiveWritten, ExportRequest, CONSENT_CATEGORIES, CONSENT_PURPOSES};
+use gloo_timers::callback::Interval;
+use hearth_api::{
+    ArchiveWritten, ExportProgressView, ExportRequest, CONSENT_CATEGORIES, CONSENT_PURPOSES,
+};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::ctx::{human_size, on_value, setter, use_ctx};
 use crate::api;
+
+/// How often a running export is asked where it is.
+const PROGRESS_POLL_MS: u32 = 200;
 
 /// Inputs of [`ExportWizard`].
 #[derive(Properties, PartialEq)]
@@ -165,6 +171,28 @@ pub fn ExportWizard(props: &Props) -> Html {
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);
     let done = use_state(|| None::<ArchiveWritten>);
+    let progress = use_state(|| None::<ExportProgressView>);
+    {
+        // While exporting, ask where it is a few times a second.
+        let progress = progress.clone();
+        use_effect_with(*busy, move |busy| {
+            let interval = busy.then(|| {
+                let progress = progress.clone();
+                Interval::new(PROGRESS_POLL_MS, move || {
+                    let progress = progress.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Ok(Some(p)) = api::export_progress().await {
+                            progress.set(Some(p));
+                        }
+                    });
+                })
+            });
+            if !*busy {
+                progress.set(None);
+            }
+            move || drop(interval)
+        });
+    }
 
     {
         let counts = counts.clone();
@@ -540,10 +568,14 @@ pub fn ExportWizard(props: &Props) -> Html {
                 { body }
                 if *busy {
                     <p class="busy" id="export-progress" role="status" aria-live="polite">
-                        { match total {
-                            Some(n) => format!("Exporting… {n} records: signing, proving each against the audit log, writing."),
-                            None => "Exporting…".to_string(),
+                        { match (&*progress, total) {
+                            (Some(p), _) => p.text(),
+                            (None, Some(n)) => format!("Exporting {n} records…"),
+                            (None, None) => "Exporting…".to_string(),
                         } }
+                        if let Some(p) = (*progress).as_ref().filter(|p| p.total > 0) {
+                            <progress id="export-progress-bar" max={p.total.to_string()} value={p.done.to_string()} />
+                        }
                     </p>
                 }
                 <div class="panel-actions wizard-actions">
