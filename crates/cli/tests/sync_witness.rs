@@ -81,7 +81,19 @@ fn a_checkpoint_is_final_only_once_more_than_two_thirds_of_the_stake_cosigned() 
 
     // A later checkpoint starts again from zero and is witnessed from the one cosigned
     // (a consistency proof from the old size).
-    a.json(&["patient", "add", "--name", "Bo Later"]);
+    let bo = a.json(&["patient", "add", "--name", "Bo Later"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let consent = a.dir.path().join("bo-consent.json");
+    std::fs::write(&consent, a.ok(&["consent", "template", "--patient", &bo])).unwrap();
+    a.json(&[
+        "consent",
+        "add",
+        "--patient",
+        &bo,
+        consent.to_str().unwrap(),
+    ]);
     let cp2 = a.json(&["audit", "checkpoint"]);
     assert!(cp2["size"].as_u64().unwrap() > size);
     assert_eq!(status(&a)["cosignatures"], 0);
@@ -110,6 +122,23 @@ fn a_checkpoint_is_final_only_once_more_than_two_thirds_of_the_stake_cosigned() 
     for d in &w {
         assert_eq!(status(d)["evidence"].as_array().unwrap().len(), 0);
     }
+
+    // Bo's archive is proven against the checkpoint the witnesses made final, and carries
+    // their cosignatures and the clinic's stake table: it verifies as witnessed, offline.
+    let out = a.dir.path().join("bo.hearth");
+    a.ok(&["export", "--patient", &bo, "--out", out.to_str().unwrap()]);
+    let report = a.ok(&["verify", out.to_str().unwrap()]);
+    assert!(
+        report.contains("2 valid cosignature(s) holding 6 of 7 stake"),
+        "{report}"
+    );
+    assert!(!report.contains("not final"), "{report}");
+    let strict = a.run(&["verify", "--require-final", out.to_str().unwrap()]);
+    assert!(
+        strict.status.success(),
+        "--require-final refused a witnessed archive: {}",
+        String::from_utf8_lossy(&strict.stderr)
+    );
 }
 
 /// Copy every file of the device (vault and journals) to `to`, or back.

@@ -8,7 +8,7 @@ use hearth_export::{
     bundle, seal, ArchiveInput, AuditRecord, Document, ExportOptions, LogExport, PatientExport,
 };
 use hearth_ledger::{
-    leaf_hash, AccessAction, Entry, NoteSigner, SignedCheckpoint, StakeTable, Tree,
+    leaf_hash, tally, AccessAction, Entry, NoteSigner, SignedCheckpoint, StakeTable, Tree,
 };
 use hearth_records::envelope::Peek;
 use hearth_records::{
@@ -75,6 +75,32 @@ fn ok_peeks<T: RecordKind>(rows: Vec<(String, Result<Peek<T>>)>) -> Result<Vec<P
 }
 
 impl Hearth {
+    /// The newest of this device's checkpoints that the clinic's witnesses made final and that
+    /// covers the first `needed` entries of the log (`tree`): an archive proven against it
+    /// verifies as witnessed. Accesses logged after it (this export among them) are then not in
+    /// the archive's audit trail.
+    fn witnessed_covering(
+        &self,
+        tree: &Tree,
+        table: &StakeTable,
+        needed: u64,
+    ) -> Result<Option<SignedCheckpoint>> {
+        let mut best: Option<SignedCheckpoint> = None;
+        for cp in self.cosigned_checkpoints()? {
+            let c = cp.checkpoint();
+            let final_ = tally(c, &cp.cosignatures(), table).is_final();
+            // Still this log: the root at that size is the one the witnesses cosigned.
+            let ours = tree.root_at(c.size()).is_ok_and(|r| r == *c.root());
+            let newer = best
+                .as_ref()
+                .is_none_or(|b| b.checkpoint().size() < c.size());
+            if final_ && ours && c.size() >= needed && newer {
+                best = Some(cp);
+            }
+        }
+        Ok(best)
+    }
+
     /// Export a patient's records for `purpose` (e.g. "treatment" when sending to another
     /// clinic): every category included must be permitted for export by the patient's consent;
     /// psychotherapy notes only when asked and permitted.
@@ -170,13 +196,29 @@ impl Hearth {
             .ok_or_else(|| CoreError::Internal("the checkpoint just made is missing".into()))?;
         let now = vault.options().clock().unix_millis().div_euclid(1000);
         drop(vault);
-        let checkpoint =
+        let fresh =
             SignedCheckpoint::parse(&note).map_err(|e| CoreError::Internal(e.to_string()))?;
         let mut tree = Tree::new();
+        // One past the last entry that changed these records or their consents.
+        let mut needed = 0u64;
+        for (i, bytes) in entries.iter().enumerate() {
+            tree.append_leaf_hash(leaf_hash(bytes));
+            let changed = match Entry::decode(bytes) {
+                Ok(Entry::Consent(c)) => c.patient.as_str() == patient_id,
+                Ok(Entry::RecordChange(c)) => ids.contains(c.record.as_str()),
+                _ => false,
+            };
+            if changed {
+                needed = i as u64 + 1;
+            }
+        }
+        let stake_table = self.stake_table()?;
+        let checkpoint = self
+            .witnessed_covering(&tree, &stake_table, needed)?
+            .unwrap_or(fresh);
         let mut mine: Vec<(u64, Vec<u8>)> = Vec::new();
         let mut audit = Vec::new();
         for (i, bytes) in entries.iter().enumerate() {
-            tree.append_leaf_hash(leaf_hash(bytes));
             let Ok(entry) = Entry::decode(bytes) else {
                 continue;
             };
@@ -233,7 +275,7 @@ impl Hearth {
                 bundle: fhir.clone(),
                 documents,
                 logs: vec![log],
-                stake_table: StakeTable::new(),
+                stake_table,
             },
             &key,
         )

@@ -109,6 +109,12 @@ impl Hearth {
         Ok(out)
     }
 
+    /// This device's own checkpoints as other members cosigned them (signed notes with their
+    /// cosignature lines), oldest first.
+    pub(crate) fn cosigned_checkpoints(&self) -> Result<Vec<SignedCheckpoint>> {
+        cosigned_notes(&mut self.vault())
+    }
+
     /// Evidence of equivocating logs this device found while witnessing.
     pub fn witness_evidence(&self) -> Result<Vec<EvidenceItem>> {
         let mut vault = self.vault();
