@@ -94,13 +94,17 @@ pub(crate) struct NodeArgs {
     /// Listen here instead of the clinic's setting.
     #[arg(long)]
     listen: Option<SocketAddr>,
-    /// Also sync with these peers (ENDPOINT_ID@IP:PORT or tickets) every --interval seconds.
+    /// Also sync with these peers (ENDPOINT_ID@IP:PORT or tickets): at once whenever this
+    /// vault changes (an edit from any process is pushed), and every --interval seconds.
     #[arg(long)]
     peer: Vec<String>,
     /// Seconds between syncs with --peer.
     #[arg(long, default_value_t = 5)]
     interval: u64,
 }
+
+/// How often `hearth node` looks for local edits to push to its peers.
+const PUSH_POLL: Duration = Duration::from_millis(100);
 
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], DEFAULT_SYNC_PORT))
@@ -316,20 +320,21 @@ fn node(h: &Hearth, args: NodeArgs, out: &mut impl Write) -> anyhow::Result<()> 
         let server = node.serve();
         let dialer = {
             let node = node.clone();
+            let h = h.clone();
             tokio::spawn(async move {
-                if peers.is_empty() {
-                    return;
-                }
-                let mut tick = tokio::time::interval(Duration::from_secs(args.interval.max(1)));
-                loop {
-                    tick.tick().await;
-                    for (id, addrs) in &peers {
-                        match node.sync_with(*id, addrs).await {
-                            Ok(r) => tracing::info!(peer = %hex::encode(&id[..5]), ?r, "synced"),
-                            Err(e) => tracing::warn!(peer = %hex::encode(&id[..5]), error = %e, "sync failed"),
+                node.keep_in_sync(
+                    peers,
+                    Duration::from_secs(args.interval.max(1)),
+                    PUSH_POLL,
+                    || h.change_mark().ok(),
+                    |id, r| match r {
+                        Ok(r) => tracing::info!(peer = %hex::encode(&id[..5]), ?r, "synced"),
+                        Err(e) => {
+                            tracing::warn!(peer = %hex::encode(&id[..5]), error = %e, "sync failed")
                         }
-                    }
-                }
+                    },
+                )
+                .await;
             })
         };
         shutdown_signal().await?;

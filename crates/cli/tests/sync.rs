@@ -199,3 +199,73 @@ fn two_processes_join_sync_both_ways_merge_offline_edits_and_refuse_a_removed_me
     b.ok(&["audit", "verify"]);
     eprintln!("two processes: first sync {first_ms} ms, edit sync {edit_ms} ms (each incl. process start and vault unlock); edit seen through B's node within {live_ms} ms");
 }
+
+/// Poll `f` every 100 ms until it is true or `limit` passes.
+fn within(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn a_running_node_pushes_an_edit_made_by_another_process_to_its_peer() {
+    let a = Device::new();
+    let listen = format!("127.0.0.1:{}", free_port());
+    a.ok(&[
+        "clinic",
+        "create",
+        "--name",
+        "Elm Street",
+        "--listen",
+        &listen,
+    ]);
+    let pid = add_shared_patient(&a.open(), "Ada Pushed");
+    let b = Device::new();
+    {
+        let (node, _) = a.node();
+        let ticket = a.ok(&["clinic", "invite", "--role", "clinician"]);
+        b.json(&["clinic", "join", ticket.trim(), "--name", "laptop"]);
+        stop(node);
+    }
+    let b_listen = format!("127.0.0.1:{}", free_port());
+    let (node_b, spec_b) = b.node_with(&["--listen", &b_listen]);
+    // A's node syncs with B at start, then only when something changes: the periodic round
+    // is an hour away, so only a push can bring the edit across within the test.
+    let (node_a, _) = a.node_with(&["--peer", &spec_b, "--interval", "3600"]);
+    let notes_on_b = || {
+        b.json(&["note", "list", "--patient", &pid])
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let patient_arrived = within(Duration::from_secs(30), || {
+        b.run(&["patient", "show", &pid]).status.success()
+    });
+    assert!(patient_arrived, "the first round never reached B");
+    assert_eq!(notes_on_b(), 0);
+
+    // Another process writes on A while A's node runs; A's node pushes it to B.
+    a.json(&[
+        "note",
+        "add",
+        "--patient",
+        &pid,
+        "--template",
+        "soap",
+        "--section",
+        "subjective=Pushed while the node runs",
+    ]);
+    let pushed = within(Duration::from_secs(30), || notes_on_b() == 1);
+    stop(node_a);
+    stop(node_b);
+    assert!(pushed, "the edit was not pushed to the peer");
+    let notes = b.json(&["note", "list", "--patient", &pid]);
+    assert!(
+        notes.to_string().contains("Pushed while the node runs"),
+        "{notes}"
+    );
+}

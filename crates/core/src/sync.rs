@@ -528,6 +528,13 @@ impl Hearth {
             .ok_or_else(|| CoreError::Internal("the clinic disappeared".into()))
     }
 
+    /// A number that grows with every change to this vault's audit log, made by any process
+    /// (every record change is logged): a sync node pushes to its peers when it moves. Cheap,
+    /// and not a use of the vault for the idle lock.
+    pub fn change_mark(&self) -> Result<u64> {
+        Ok(self.vault().log_mark()?)
+    }
+
     /// The store sync sessions use over this vault.
     pub fn sync_store(&self) -> Arc<dyn Store> {
         Arc::new(VaultStore {

@@ -43,6 +43,19 @@ impl Vault {
         Ok(out)
     }
 
+    /// A number that grows whenever the audit log does, from any process (the largest entry
+    /// rowid). Every record change is logged, so a sync node watches it for local edits.
+    pub fn log_mark(&mut self) -> Result<u64> {
+        // Not a use of the vault (a sync node polls it), and no plaintext: no touch.
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(rowid), 0) FROM log_entries", [], |r| {
+                r.get(0)
+            })
+            .map_err(VaultError::sqlite("reading the audit log"))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Number of log entries.
     pub fn log_size(&mut self) -> Result<u64> {
         self.touch()?;
