@@ -197,3 +197,93 @@ fn a_log_that_signs_two_checkpoints_of_one_size_is_caught_and_not_cosigned() {
     let text = w[0].ok(&["audit", "status"]);
     assert!(text.contains("EQUIVOCATION"), "{text}");
 }
+
+/// A patient whose consent lets clinicians read, write and export the chart.
+fn shared_patient(d: &Device, name: &str) -> String {
+    let id = d.json(&["patient", "add", "--name", name])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let consent = d.dir.path().join(format!("{id}-consent.json"));
+    std::fs::write(&consent, d.ok(&["consent", "template", "--patient", &id])).unwrap();
+    d.json(&[
+        "consent",
+        "add",
+        "--patient",
+        &id,
+        consent.to_str().unwrap(),
+    ]);
+    id
+}
+
+fn note(d: &Device, patient: &str, text: &str) {
+    d.json(&[
+        "note",
+        "add",
+        "--patient",
+        patient,
+        "--template",
+        "soap",
+        "--section",
+        &format!("subjective={text}"),
+    ]);
+}
+
+fn is_final(d: &Device) -> bool {
+    let st = status(d);
+    st["final"].as_bool().or(st["final_"].as_bool()).unwrap()
+}
+
+#[test]
+fn a_partitioned_minority_never_finalizes_and_all_converge_after_the_heal() {
+    // A (registrar, stake 1), B and C (stake 3 each): 7 in all; final needs more than 14/3.
+    let (a, node_a, spec_a, w) = clinic(2);
+    let (b, c) = (&w[0], &w[1]);
+    let pid = shared_patient(&a, "Ada Partitioned");
+    b.json(&["sync", "--peer", &spec_a]);
+    c.json(&["sync", "--peer", &spec_a]);
+    stop(node_a);
+
+    // The partition: A alone | B and C. Each side edits and checkpoints; only B and C reach
+    // each other (the dials that would cross the partition are not made).
+    note(&a, &pid, "Written on A during the partition");
+    let a_cp = a.json(&["audit", "checkpoint"])["size"].as_u64().unwrap();
+    let (node_b, spec_b) = b.node();
+    note(b, &pid, "Written on B during the partition");
+    b.json(&["audit", "checkpoint"]);
+    note(c, &pid, "Written on C during the partition");
+    c.json(&["audit", "checkpoint"]);
+    c.json(&["sync", "--peer", &spec_b]);
+    c.json(&["sync", "--peer", &spec_b]);
+    stop(node_b);
+    // A has nobody to cosign it; B's checkpoint has C's 3 of 7; C's has B's 3 of 7.
+    assert!(!is_final(&a), "{}", status(&a));
+    assert_eq!(status(&a)["cosignatures"], 0);
+    for d in [b, c] {
+        let st = status(d);
+        assert_eq!(st["cosignatures"], 1, "{st}");
+        assert!(!is_final(d), "a minority finalized: {st}");
+    }
+    assert_ne!(snapshot_of(&a), snapshot_of(b), "A is cut off");
+    assert_eq!(snapshot_of(b), snapshot_of(c), "B and C are in step");
+
+    // The heal: B and C reach A again.
+    let (node_a, spec_a) = a.node();
+    b.json(&["sync", "--peer", &spec_a]);
+    c.json(&["sync", "--peer", &spec_a]);
+    b.json(&["sync", "--peer", &spec_a]);
+    stop(node_a);
+    let st = status(&a);
+    assert_eq!(st["last_checkpoint_size"], a_cp, "{st}");
+    assert!(
+        is_final(&a),
+        "B and C (6 of 7) cosigned A's checkpoint: {st}"
+    );
+    let snap = snapshot_of(&a);
+    assert_eq!(snap.notes.len(), 3, "every side's note: {snap:?}");
+    assert_eq!(snapshot_of(b), snap);
+    assert_eq!(snapshot_of(c), snap);
+    for d in [&a, b, c] {
+        d.ok(&["audit", "verify"]);
+    }
+}
