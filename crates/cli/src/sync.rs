@@ -81,6 +81,15 @@ pub(crate) enum ClinicCmd {
     },
     /// The members.
     Members,
+    /// Show or set the clinic's self-hosted relay (an `iroh-relay` server that devices at
+    /// several sites reach each other through); every device of the clinic sets the same one.
+    Relay {
+        /// The relay, e.g. https://relay.example.org
+        url: Option<String>,
+        /// Use no relay (the default: devices reach each other directly).
+        #[arg(long, conflicts_with = "url")]
+        off: bool,
+    },
     /// Registrar: remove a member (by endpoint id).
     Remove {
         /// The member's endpoint id (hex, from `hearth clinic members`).
@@ -129,7 +138,11 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 async fn start(h: &Hearth, listen: SocketAddr, mdns: bool) -> anyhow::Result<Node> {
-    let config = NetConfig::default().bind(listen).mdns(mdns);
+    let relay = match h.sync_relay().ok().flatten() {
+        Some(u) => Some(NetConfig::parse_relay(&u)?),
+        None => None,
+    };
+    let config = NetConfig::default().bind(listen).mdns(mdns).relay(relay);
     Ok(Node::bind(h.sync_secret()?, h.sync_store(), config).await?)
 }
 
@@ -294,6 +307,25 @@ fn clinic(h: &Hearth, cmd: ClinicCmd, json: bool, out: &mut impl Write) -> anyho
                 "this device is in no clinic: create one (hearth clinic create) or join with a ticket"
             )),
         },
+        ClinicCmd::Relay { url, off } => {
+            if let Some(u) = &url {
+                // Checked the way the endpoint will use it, before it is kept.
+                NetConfig::parse_relay(u)?;
+            }
+            if url.is_some() || off {
+                h.set_sync_relay(url.as_deref())?;
+            }
+            let now = h.sync_relay()?;
+            if json {
+                writeln!(out, "{}", serde_json::json!({ "relay": now }))?;
+            } else {
+                match now {
+                    Some(u) => writeln!(out, "relay: {u}")?,
+                    None => writeln!(out, "relay: none (devices reach each other directly)")?,
+                }
+            }
+            Ok(())
+        }
         ClinicCmd::Remove { endpoint } => {
             let c = h.clinic_remove(&endpoint)?;
             print_clinic(out, &c, json)

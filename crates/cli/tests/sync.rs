@@ -269,3 +269,30 @@ fn a_running_node_pushes_an_edit_made_by_another_process_to_its_peer() {
         "{notes}"
     );
 }
+
+#[test]
+fn the_clinic_relay_is_a_setting_checked_before_it_is_kept() {
+    let a = Device::new();
+    a.ok(&["clinic", "create", "--name", "Elm Street"]);
+    assert_eq!(
+        a.json(&["clinic", "relay"])["relay"],
+        serde_json::Value::Null
+    );
+    let o = a.run(&["clinic", "relay", "relay.example.org"]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("https://HOST"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    a.ok(&["clinic", "relay", "https://relay.example.org:8443"]);
+    assert_eq!(
+        a.json(&["clinic", "relay"])["relay"],
+        "https://relay.example.org:8443"
+    );
+    a.ok(&["clinic", "relay", "--off"]);
+    assert_eq!(
+        a.json(&["clinic", "relay"])["relay"],
+        serde_json::Value::Null
+    );
+}

@@ -61,6 +61,9 @@ struct ClinicFile {
     invites: Vec<InviteFile>,
     listen: String,
     mdns: bool,
+    /// The clinic's self-hosted relay (`https://…`), if it uses one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    relay: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -264,6 +267,7 @@ impl Hearth {
             invites: Vec::new(),
             listen: listen.to_string(),
             mdns,
+            relay: None,
         };
         let key = vault.create_key()?;
         vault.put(&RecordId::random()?, CLINIC_KIND, &key, &file_bytes(&file)?)?;
@@ -384,6 +388,37 @@ impl Hearth {
                     .into(),
             )),
         }
+    }
+
+    /// The clinic's self-hosted relay URL, if this device uses one.
+    pub fn sync_relay(&self) -> Result<Option<String>> {
+        let mut vault = self.vault();
+        Ok(self.clinic_file(&mut vault)?.and_then(|(_, f, _)| f.relay))
+    }
+
+    /// Use the clinic's self-hosted relay at `url` (an `iroh-relay` server, for devices at
+    /// several sites), or none (`None`, the default: devices reach each other directly).
+    pub fn set_sync_relay(&self, url: Option<&str>) -> Result<()> {
+        let url = match url.map(str::trim).filter(|u| !u.is_empty()) {
+            None => None,
+            Some(u) => {
+                let host = u
+                    .strip_prefix("https://")
+                    .or_else(|| u.strip_prefix("http://"))
+                    .unwrap_or_default();
+                if host.is_empty() || host.starts_with('/') || u.contains(char::is_whitespace) {
+                    return Err(invalid(
+                        "relay",
+                        format!("{u:?} is not a relay address; give it as https://HOST[:PORT]"),
+                    ));
+                }
+                Some(u.to_string())
+            }
+        };
+        self.modify_clinic(|f, _, _| {
+            f.relay = url;
+            Ok(())
+        })
     }
 
     /// Change where `hearth node` listens and whether it uses mDNS.

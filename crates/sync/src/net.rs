@@ -49,6 +49,9 @@ pub enum NetError {
         /// The reason.
         reason: String,
     },
+    /// A relay URL that cannot be used.
+    #[error("relay: {0}")]
+    Relay(String),
     /// A join ended without the registrar's answer.
     #[error("the registrar did not answer the join; try the ticket again")]
     NoWelcome,
@@ -62,6 +65,7 @@ pub struct NetConfig {
     read_timeout: Duration,
     idle_timeout: Duration,
     keep_alive: Duration,
+    relay: Option<iroh::RelayUrl>,
 }
 
 impl Default for NetConfig {
@@ -72,6 +76,7 @@ impl Default for NetConfig {
             read_timeout: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(10),
             keep_alive: Duration::from_secs(3),
+            relay: None,
         }
     }
 }
@@ -87,6 +92,25 @@ impl NetConfig {
         self.mdns = on;
         self
     }
+    /// Also reach members through this self-hosted relay (an `iroh-relay` server the clinic
+    /// runs, for devices at several sites); every device of the clinic uses the same one.
+    /// Without it (the default) no relay is used at all.
+    pub fn relay(mut self, url: Option<iroh::RelayUrl>) -> Self {
+        self.relay = url;
+        self
+    }
+
+    /// Parse a relay URL (`https://relay.example.org`), with a message that says what is wrong.
+    pub fn parse_relay(url: &str) -> Result<iroh::RelayUrl, NetError> {
+        let bad =
+            |why: &str| NetError::Relay(format!("{url:?} {why}; give it as https://HOST[:PORT]"));
+        let u: iroh::RelayUrl = url.trim().parse().map_err(|_| bad("is not a URL"))?;
+        if !matches!(u.scheme(), "https" | "http") || u.host_str().is_none() {
+            return Err(bad("is not an http(s) address of a host"));
+        }
+        Ok(u)
+    }
+
     /// Longest wait for any one frame from a peer.
     pub fn read_timeout(mut self, t: Duration) -> Self {
         self.read_timeout = t;
@@ -134,8 +158,12 @@ impl Node {
             addr: config.bind,
             why,
         };
+        let relay_mode = match &config.relay {
+            Some(url) => RelayMode::Custom(iroh::RelayMap::from(url.clone())),
+            None => RelayMode::Disabled,
+        };
         let mut builder = Endpoint::builder(presets::Minimal)
-            .relay_mode(RelayMode::Disabled)
+            .relay_mode(relay_mode)
             .clear_ip_transports()
             .bind_addr(config.bind)
             .map_err(|e| bind_err(e.to_string()))?
@@ -232,6 +260,10 @@ impl Node {
         let mut addr = EndpointAddr::new(id);
         for a in addrs {
             addr = addr.with_ip_addr(*a);
+        }
+        // The clinic's relay, which every member uses, reaches it where no address does.
+        if let Some(url) = &self.config.relay {
+            addr = addr.with_relay_url(url.clone());
         }
         timeout(self.config.read_timeout, self.endpoint.connect(addr, ALPN))
             .await?

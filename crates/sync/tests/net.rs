@@ -466,3 +466,39 @@ async fn a_used_invite_is_refused() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_clinic_relay_set_devices_still_reach_each_other_directly() {
+    // The relay named here does not answer (nothing runs there): a device that has one set
+    // keeps syncing over the direct path, and a bad relay address is refused with the reason.
+    let relay = NetConfig::parse_relay("http://127.0.0.1:9").unwrap();
+    let key = random_key();
+    let store = Arc::new(MemoryStore::default());
+    let node = Node::bind(
+        endpoint_secret(&key),
+        store.clone(),
+        config().relay(Some(relay)),
+    )
+    .await
+    .unwrap();
+    node.serve();
+    let b = Peer { store, node, key };
+    let a = registrar().await;
+    join(&a, &b).await;
+    a.store
+        .put("n1", "session-note", &note("over the direct path"));
+    sync(&b, &a).await.unwrap();
+    assert_eq!(
+        read(&b.store, "n1", "text").as_deref(),
+        Some("over the direct path")
+    );
+    for bad in [
+        "relay.example.org",
+        "ftp://relay.example.org",
+        "https://",
+        "",
+    ] {
+        let e = NetConfig::parse_relay(bad).unwrap_err().to_string();
+        assert!(e.contains("https://HOST"), "{bad}: {e}");
+    }
+}

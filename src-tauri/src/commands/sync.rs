@@ -89,10 +89,19 @@ fn parse_peer(s: &str) -> Result<([u8; 32], Vec<SocketAddr>), ApiError> {
 
 /// Bind a node for this vault: `listen`, or a dialling-only one on any free port.
 async fn bind(session: &Shared<'_>, listen: Option<SocketAddr>) -> Reply<Node> {
-    let (secret, store, (settings, mdns)) = with_hearth(session, |h| {
-        Ok((h.sync_secret()?, h.sync_store(), h.sync_settings()?))
+    let (secret, store, (settings, mdns), relay) = with_hearth(session, |h| {
+        Ok((
+            h.sync_secret()?,
+            h.sync_store(),
+            h.sync_settings()?,
+            h.sync_relay()?,
+        ))
     })
     .await?;
+    let relay = match relay {
+        Some(u) => Some(NetConfig::parse_relay(&u).map_err(|e| net_error(&e))?),
+        None => None,
+    };
     let at = listen.unwrap_or_else(|| {
         if settings.ip().is_loopback() {
             SocketAddr::from(([127, 0, 0, 1], 0))
@@ -100,9 +109,13 @@ async fn bind(session: &Shared<'_>, listen: Option<SocketAddr>) -> Reply<Node> {
             SocketAddr::from(([0, 0, 0, 0], 0))
         }
     });
-    Node::bind(secret, store, NetConfig::default().bind(at).mdns(mdns))
-        .await
-        .map_err(|e| net_error(&e))
+    Node::bind(
+        secret,
+        store,
+        NetConfig::default().bind(at).mdns(mdns).relay(relay),
+    )
+    .await
+    .map_err(|e| net_error(&e))
 }
 
 /// Start the background node if the vault is open, this device is in a clinic and it is not
