@@ -1,6 +1,14 @@
-"""PyTorch baseline for hearth-insight's embedding bench (crates/insight/benches/embed.rs runs
-it when the venv from bench/venv.sh exists). Usage: python torch_baseline.py TEXTS.json TOKENS
-Prints JSON: notes/s at batch 1 and 8 on the same texts, cut at the same length."""
+"""PyTorch baseline for hearth-insight's embedding bench (crates/insight/benches/embed.rs starts
+it when the venv from bench/venv.sh exists). Usage: python torch_baseline.py TOKENS
+
+Stays loaded for the whole bench so that its start-up is never timed, and answers one JSON line
+for each JSON line on stdin:
+  {"texts": [...]}                     -> loads the model (texts cut at TOKENS word pieces),
+                                          warms up, replies {"st", "torch", "threads", "load_ms"}
+  {"batch": B, "count": N, "seconds": S} -> encodes texts[:N] at batch size B, again and again
+                                          until S seconds have passed (whole passes), replies
+                                          {"notes_per_s": ...}
+stdout carries only these replies; libraries' messages go to stderr. Exits at end of input."""
 import json
 import os
 import sys
@@ -9,31 +17,51 @@ import time
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-import sentence_transformers  # noqa: E402
-import torch  # noqa: E402
-from sentence_transformers import SentenceTransformer  # noqa: E402
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def rate(model, texts, batch, rounds):
-    model.encode(texts[:8], batch_size=batch, normalize_embeddings=True)
-    t = time.perf_counter()
-    for _ in range(rounds):
-        model.encode(texts, batch_size=batch, normalize_embeddings=True)
-    return rounds * len(texts) / (time.perf_counter() - t)
-
-
 def main():
-    texts = json.load(open(sys.argv[1], encoding="utf-8"))
-    tokens = int(sys.argv[2])
-    model = SentenceTransformer(os.path.join(ROOT, "models", "all-minilm-l6-v2"), device="cpu")
-    model.max_seq_length = tokens
-    with torch.inference_mode():
-        b1 = rate(model, texts[:16], 1, 2)
-        b8 = rate(model, texts, 8, 2)
-    print(json.dumps({"b1": b1, "b8": b8, "st": sentence_transformers.__version__,
-                      "torch": torch.__version__, "threads": torch.get_num_threads()}))
+    tokens = int(sys.argv[1])
+    # The replies get their own copy of stdout; fd 1 itself then goes to stderr, so nothing a
+    # library prints (Python or C) can break the protocol.
+    proto = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+
+    def reply(obj):
+        proto.write(json.dumps(obj) + "\n")
+        proto.flush()
+
+    started = time.perf_counter()
+    import sentence_transformers
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    texts, model = None, None
+    for line in sys.stdin:
+        req = json.loads(line)
+        if "texts" in req:
+            texts = req["texts"]
+            model = SentenceTransformer(os.path.join(ROOT, "models", "all-minilm-l6-v2"),
+                                        device="cpu")
+            model.max_seq_length = tokens
+            with torch.inference_mode():
+                for batch in (1, 8):  # warm up
+                    model.encode(texts[:8], batch_size=batch, normalize_embeddings=True)
+            reply({"st": sentence_transformers.__version__, "torch": torch.__version__,
+                   "threads": torch.get_num_threads(),
+                   "load_ms": (time.perf_counter() - started) * 1e3})
+            continue
+        batch, part, seconds = req["batch"], texts[:req["count"]], req["seconds"]
+        done = 0
+        with torch.inference_mode():
+            t = time.perf_counter()
+            while True:
+                model.encode(part, batch_size=batch, normalize_embeddings=True)
+                done += len(part)
+                elapsed = time.perf_counter() - t
+                if elapsed >= seconds:
+                    break
+        reply({"notes_per_s": done / elapsed})
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::Config;
 use rayon::prelude::*;
 use tokenizers::{Tokenizer, TruncationParams};
 
@@ -14,7 +13,7 @@ use crate::{InsightError, Result, ENCODER_ID};
 
 mod bert;
 
-use bert::Bert;
+use bert::{Bert, Config};
 
 /// Longest input in word pieces, as sentence-transformers sets for this model (the shipped
 /// `tokenizer.json` says 128: it is overridden).

@@ -20,7 +20,45 @@
 
 use candle_core::{DType, Device, Tensor, D};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{Config, HiddenAct};
+use serde::Deserialize;
+
+/// The fields of a Hugging Face BERT `config.json` this forward uses (others are ignored).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Config {
+    pub(crate) vocab_size: usize,
+    pub(crate) hidden_size: usize,
+    pub(crate) num_hidden_layers: usize,
+    pub(crate) num_attention_heads: usize,
+    pub(crate) intermediate_size: usize,
+    pub(crate) hidden_act: HiddenAct,
+    pub(crate) max_position_embeddings: usize,
+    pub(crate) type_vocab_size: usize,
+    pub(crate) layer_norm_eps: f64,
+    /// Only absolute position embeddings are implemented: any other kind is refused at load.
+    #[serde(default)]
+    #[allow(dead_code)] // read only to refuse other kinds
+    pub(crate) position_embedding_type: PositionEmbeddingType,
+}
+
+/// The feed-forward activation, by its `transformers` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub(crate) enum HiddenAct {
+    /// Exact (erf) GELU.
+    #[serde(rename = "gelu")]
+    Gelu,
+    /// The tanh approximation of GELU.
+    #[serde(rename = "gelu_new", alias = "gelu_pytorch_tanh")]
+    GeluApproximate,
+    #[serde(rename = "relu")]
+    Relu,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum PositionEmbeddingType {
+    #[default]
+    Absolute,
+}
 
 /// Element-wise operations on fewer elements than this run on the calling thread in
 /// candle-core 0.11 (`PAR_ELEMWISE_MIN`); larger ones use its spinning barrier pool.
@@ -245,9 +283,9 @@ impl Bert {
         let x = l.norm1.forward(&by_rows(&[&attn, x], |p| &p[0] + &p[1])?)?;
         let h = l.up.forward(&x, ones)?;
         let h = by_rows(&[&h], |p| match self.act {
+            HiddenAct::Gelu => p[0].gelu_erf(),
             HiddenAct::GeluApproximate => p[0].gelu(),
             HiddenAct::Relu => p[0].relu(),
-            _ => p[0].gelu_erf(),
         })?;
         let y = l.down.forward(&h, ones)?;
         l.norm2.forward(&by_rows(&[&y, &x], |p| &p[0] + &p[1])?)
@@ -270,4 +308,43 @@ pub(crate) fn mean_pool_normalise(hidden: &Tensor, lens: &[usize]) -> candle_cor
         .sqrt()?
         .clamp(1e-12f32, f32::MAX)?;
     mean.broadcast_div(&norm)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINILM: &str = r#"{"architectures": ["BertModel"], "hidden_act": "gelu",
+        "hidden_size": 384, "intermediate_size": 1536, "layer_norm_eps": 1e-12,
+        "max_position_embeddings": 512, "model_type": "bert", "num_attention_heads": 12,
+        "num_hidden_layers": 6, "pad_token_id": 0, "position_embedding_type": "absolute",
+        "type_vocab_size": 2, "vocab_size": 30522}"#;
+
+    #[test]
+    fn config_reads_the_shipped_fields_and_gelu_is_exact() {
+        let c: Config = serde_json::from_str(MINILM).unwrap();
+        assert_eq!(
+            (
+                c.vocab_size,
+                c.hidden_size,
+                c.num_hidden_layers,
+                c.num_attention_heads
+            ),
+            (30522, 384, 6, 12)
+        );
+        assert_eq!(
+            (c.intermediate_size, c.max_position_embeddings),
+            (1536, 512)
+        );
+        assert_eq!((c.type_vocab_size, c.layer_norm_eps), (2, 1e-12));
+        assert_eq!(c.hidden_act, HiddenAct::Gelu);
+    }
+
+    #[test]
+    fn config_refuses_position_embeddings_this_forward_lacks() {
+        let relative = MINILM.replace(r#""absolute""#, r#""relative_key""#);
+        assert!(serde_json::from_str::<Config>(&relative).is_err());
+        let unknown_act = MINILM.replace(r#""gelu""#, r#""swish""#);
+        assert!(serde_json::from_str::<Config>(&unknown_act).is_err());
+    }
 }
