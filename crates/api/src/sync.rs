@@ -58,6 +58,8 @@ pub struct MemberView {
     pub patient: Option<String>,
     /// Not removed.
     pub active: bool,
+    /// Its stake was slashed for proven misbehaviour (its log signed two views).
+    pub slashed: bool,
     /// The clinic's registrar.
     pub registrar: bool,
     /// This device.

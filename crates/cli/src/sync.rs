@@ -199,7 +199,11 @@ fn print_clinic(out: &mut impl Write, c: &ClinicInfo, json: bool) -> anyhow::Res
             m.endpoint,
             m.role,
             m.stake,
-            if m.active { "active" } else { "removed" },
+            match (m.active, m.slashed) {
+                (true, false) => "active",
+                (true, true) => "slashed",
+                (false, _) => "removed",
+            },
             m.name,
             m.patient
                 .as_deref()
@@ -242,6 +246,7 @@ pub(crate) fn run(
                         "sync_sent": report.sync_sent, "applied": report.applied,
                         "refused": report.refused, "rounds": report.rounds,
                         "log_entries": report.log_entries, "contracts": report.contracts,
+                        "evidence": report.evidence,
                         "ms": ms,
                     })
                 )?;

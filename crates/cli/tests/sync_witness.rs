@@ -287,3 +287,78 @@ fn a_partitioned_minority_never_finalizes_and_all_converge_after_the_heal() {
         d.ok(&["audit", "verify"]);
     }
 }
+
+fn member<'a>(
+    d: &Device,
+    name: &str,
+    clinic: &'a mut Option<serde_json::Value>,
+) -> &'a serde_json::Value {
+    *clinic = Some(d.json(&["clinic", "members"]));
+    clinic.as_ref().unwrap()["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap()
+}
+
+#[test]
+fn equivocation_evidence_spreads_and_the_member_is_slashed_on_every_device() {
+    // A registrar (1), w0 and w1 (3 each). w1's log will sign two views of one size.
+    let (a, node_a, spec_a, w) = clinic(2);
+    let (w0, w1) = (&w[0], &w[1]);
+    // w0 joined before w1: it learns of w1 from the registrar.
+    w0.json(&["sync", "--peer", &spec_a]);
+    stop(node_a);
+    let backup = tempfile::tempdir().unwrap();
+    copy_files(w1.dir.path(), backup.path());
+    let (node_w0, spec_w0) = w0.node();
+    w1.json(&["patient", "add", "--name", "First Branch"]);
+    let first = w1.json(&["audit", "checkpoint"]);
+    w1.json(&["sync", "--peer", &spec_w0]);
+    assert_eq!(status(w1)["cosignatures"], 1);
+    copy_files(backup.path(), w1.dir.path());
+    w1.json(&["patient", "add", "--name", "Second Branch"]);
+    let second = w1.json(&["audit", "checkpoint"]);
+    assert_eq!(first["size"], second["size"]);
+    w1.json(&["sync", "--peer", &spec_w0]);
+    stop(node_w0);
+    assert_eq!(status(w0)["evidence"].as_array().unwrap().len(), 1);
+
+    // The witness that caught it tells the registrar, which checks the proof and slashes w1
+    // in the registrar log; everyone who syncs with it learns both.
+    let mut seen = None;
+    assert_eq!(member(&a, "w1", &mut seen)["stake"], 3);
+    let (node_a, spec_a2) = a.node();
+    w0.json(&["sync", "--peer", &spec_a2]);
+    stop(node_a);
+    let m = member(&a, "w1", &mut seen).clone();
+    assert_eq!(m["stake"], 0, "{m}");
+    assert_eq!(m["slashed"], true, "{m}");
+    assert_eq!(status(&a)["evidence"].as_array().unwrap().len(), 1);
+    let text = a.ok(&["clinic", "members"]);
+    assert!(text.contains("slashed"), "{text}");
+
+    // The slashed member itself, and w0, hear of it from the registrar.
+    let (node_a, spec_a3) = a.node();
+    w1.json(&["sync", "--peer", &spec_a3]);
+    w0.json(&["sync", "--peer", &spec_a3]);
+    for d in [w0, w1] {
+        let m = member(d, "w1", &mut seen).clone();
+        assert_eq!(m["stake"], 0, "{m}");
+        assert_eq!(m["slashed"], true);
+        assert_eq!(status(d)["evidence"].as_array().unwrap().len(), 1);
+    }
+
+    // The stake table is now 1 + 3: w0's cosignature alone (3 of 4) makes A's checkpoint
+    // final, where before the slash it needed w1 as well (6 of 7).
+    stop(node_a);
+    a.json(&["patient", "add", "--name", "After The Slash"]);
+    a.json(&["audit", "checkpoint"]);
+    let (node_a, spec_a4) = a.node();
+    w0.json(&["sync", "--peer", &spec_a4]);
+    stop(node_a);
+    let st = status(&a);
+    assert_eq!(st["cosignatures"], 1, "{st}");
+    assert!(is_final(&a), "{st}");
+}

@@ -93,6 +93,8 @@ pub struct MemberInfo {
     pub patient: Option<String>,
     /// Not removed.
     pub active: bool,
+    /// Its stake was slashed for proven misbehaviour.
+    pub slashed: bool,
     /// The registrar.
     pub registrar: bool,
     /// This device.
@@ -356,6 +358,7 @@ impl Hearth {
                 stake: m.member.stake,
                 patient: m.member.patient.clone(),
                 active: m.active,
+                slashed: m.slashed,
                 registrar: m.member.endpoint == c.registrar().endpoint,
                 this_device: m.member.endpoint == me,
             })
@@ -371,6 +374,26 @@ impl Hearth {
             mdns: f.mdns,
             own_patient: own_patient_in(&c, &me),
         }))
+    }
+
+    /// Registrar: slash a member's stake with encoded evidence, unless already slashed;
+    /// `true` if this added the entry.
+    pub(crate) fn clinic_slash(
+        &self,
+        key: &ed25519_dalek::SigningKey,
+        endpoint: [u8; 32],
+        evidence: Vec<u8>,
+    ) -> Result<bool> {
+        self.modify_clinic(|_, c, now| {
+            if c.members()
+                .any(|m| m.member.endpoint == endpoint && m.slashed)
+            {
+                return Ok(false);
+            }
+            c.slash(key, endpoint, evidence, now)
+                .map_err(|e| invalid("slash", e))?;
+            Ok(true)
+        })
     }
 
     /// Where `hearth node` listens and whether mDNS is on.
@@ -748,11 +771,16 @@ impl Store for VaultStore {
     }
 
     fn offer(&self, peer: &Member) -> Result<Offer, StoreError> {
+        // Evidence of misbehaviour travels to every member, whatever consent shares.
+        let evidence = self.hearth.evidence_to_share().map_err(failed)?;
         let mut vault = self.hearth.vault();
         let today = today(&vault);
         let heads = Self::logged_heads(&mut vault).map_err(failed)?;
         let mut contracts: HashMap<String, Vec<SignedContract>> = HashMap::new();
-        let mut offer = Offer::default();
+        let mut offer = Offer {
+            evidence,
+            ..Offer::default()
+        };
         let mut decisions: HashMap<(String, Category), bool> = HashMap::new();
         for kind in SYNCED {
             for (id, rec) in vault.open_all(kind).map_err(failed)? {
@@ -957,6 +985,10 @@ impl Store for VaultStore {
             }
         }
         Ok(new)
+    }
+
+    fn accept_evidence(&self, _peer: &Member, items: &[Vec<u8>]) -> Result<usize, StoreError> {
+        self.hearth.accept_evidence(items).map_err(failed)
     }
 
     fn redeem(

@@ -11,7 +11,9 @@
 //! Finality uses the stake table of the registrar log (active members' stakes).
 
 use hearth_ledger::{Cosignature, SignedCheckpoint, StakeTable};
-use hearth_sync::witness::{self as w, CheckpointOffer, Verdict, WitnessBook, WitnessReply};
+use hearth_sync::witness::{
+    self as w, CheckpointOffer, LogEquivocation, MemberEvidence, Verdict, WitnessBook, WitnessReply,
+};
 use hearth_sync::Member;
 use hearth_vault::{RecordId, Vault};
 use serde::{Deserialize, Serialize};
@@ -219,34 +221,115 @@ impl Hearth {
             Ok((book, witness, pending)) => Ok(w::release(*witness, *pending, &book)),
             Err(Ok(reply)) => Ok(reply),
             Err(Err(ev)) => {
-                let verifier = w::log_verifier(peer).map_err(internal)?;
-                let (origin, size) = ev.verify(&verifier).map_err(internal)?;
+                drop(vault);
                 let encoded = ev.encode();
-                let item = EvidenceItem {
-                    endpoint: hex::encode(peer.endpoint),
-                    name: peer.name.clone(),
-                    origin,
-                    size,
-                    evidence: hex::encode(&encoded),
-                    found: now,
+                let found = MemberEvidence {
+                    endpoint: peer.endpoint,
+                    equivocation: ev,
                 };
-                tracing::warn!(peer = %peer.name, size, "a member's log equivocated: evidence kept, not cosigned");
-                let empty = serde_json::to_vec(&EvidenceFile::default()).map_err(internal)?;
-                let id = record_id(&mut vault, EVIDENCE_KIND, &empty)?;
-                vault.update(&id, |rec| {
-                    let mut f: EvidenceFile =
-                        serde_json::from_slice(&rec.plaintext).map_err(internal)?;
-                    f.v = 1;
-                    if !f.items.iter().any(|i| i.evidence == item.evidence) {
-                        f.items.push(item);
-                    }
-                    let excess = f.items.len().saturating_sub(KEEP_EVIDENCE);
-                    f.items.drain(..excess);
-                    Ok::<_, CoreError>((Some(serde_json::to_vec(&f).map_err(internal)?), ()))
-                })?;
+                tracing::warn!(peer = %peer.name, "a member's log equivocated: evidence kept, not cosigned");
+                self.keep_evidence(peer, &found)?;
                 Ok(WitnessReply::Evidence(encoded))
             }
         }
+    }
+
+    /// Keep verified evidence against `member` (once); the registrar then slashes the
+    /// member's stake in the registrar log, which carries it to every device. `true` if new.
+    fn keep_evidence(&self, member: &Member, ev: &MemberEvidence) -> Result<bool> {
+        let (origin, size) = ev.verify(member).map_err(internal)?;
+        let encoded = ev.equivocation.encode();
+        let mut vault = self.vault();
+        let item = EvidenceItem {
+            endpoint: hex::encode(member.endpoint),
+            name: member.name.clone(),
+            origin,
+            size,
+            evidence: hex::encode(&encoded),
+            found: audit::now_secs(&vault),
+        };
+        let empty = serde_json::to_vec(&EvidenceFile::default()).map_err(internal)?;
+        let id = record_id(&mut vault, EVIDENCE_KIND, &empty)?;
+        let new = vault.update(&id, |rec| {
+            let mut f: EvidenceFile = serde_json::from_slice(&rec.plaintext).map_err(internal)?;
+            f.v = 1;
+            if f.items.iter().any(|i| i.evidence == item.evidence) {
+                return Ok::<_, CoreError>((None, false));
+            }
+            f.items.push(item);
+            let excess = f.items.len().saturating_sub(KEEP_EVIDENCE);
+            f.items.drain(..excess);
+            Ok((Some(serde_json::to_vec(&f).map_err(internal)?), true))
+        })?;
+        drop(vault);
+        self.slash_if_registrar(member, ev)?;
+        Ok(new)
+    }
+
+    /// Registrar: slash `member`'s stake with `ev`, unless already slashed.
+    fn slash_if_registrar(&self, member: &Member, ev: &MemberEvidence) -> Result<()> {
+        let key = {
+            let mut vault = self.vault();
+            self.log_key(&mut vault)?
+        };
+        let mine = key.verifying_key().to_bytes();
+        let registrar = self
+            .sync_store()
+            .clinic()
+            .map_err(internal)?
+            .is_some_and(|c| c.registrar().log_key == mine);
+        if registrar
+            && mine != member.log_key
+            && self.clinic_slash(&key, member.endpoint, ev.encode())?
+        {
+            tracing::warn!(member = %member.name, "stake slashed in the registrar log: its log equivocated");
+        }
+        Ok(())
+    }
+
+    /// Evidence this device holds, as it travels to peers.
+    pub(crate) fn evidence_to_share(&self) -> Result<Vec<Vec<u8>>> {
+        Ok(self
+            .witness_evidence()?
+            .iter()
+            .filter_map(|i| {
+                let endpoint = hex::decode(&i.endpoint).ok()?.try_into().ok()?;
+                let equivocation = LogEquivocation::decode(&hex::decode(&i.evidence).ok()?).ok()?;
+                Some(
+                    MemberEvidence {
+                        endpoint,
+                        equivocation,
+                    }
+                    .encode(),
+                )
+            })
+            .collect())
+    }
+
+    /// Evidence received from a peer: keep what verifies against a member of this clinic.
+    pub(crate) fn accept_evidence(&self, items: &[Vec<u8>]) -> Result<usize> {
+        let Some(clinic) = self.sync_store().clinic().map_err(internal)? else {
+            return Ok(0);
+        };
+        let mut new = 0;
+        for bytes in items.iter().take(KEEP_EVIDENCE) {
+            let Ok(ev) = MemberEvidence::decode(bytes) else {
+                continue;
+            };
+            let Some(m) = clinic
+                .members()
+                .find(|m| m.member.endpoint == ev.endpoint)
+                .map(|m| m.member.clone())
+            else {
+                continue;
+            };
+            match self.keep_evidence(&m, &ev) {
+                Ok(true) => new += 1,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e.message(), "evidence from a peer was ignored"),
+            }
+        }
+        Ok(new)
     }
 
     /// `peer` answered the checkpoint this device offered: keep a valid cosignature.

@@ -237,6 +237,14 @@ pub enum Change {
         /// The member's endpoint id.
         endpoint: [u8; 32],
     },
+    /// A member's stake is slashed to zero, with the proof of its misbehaviour
+    /// ([`crate::witness::MemberEvidence`], encoded), which every device checks.
+    Slash {
+        /// The member's endpoint id.
+        endpoint: [u8; 32],
+        /// The encoded evidence.
+        evidence: Vec<u8>,
+    },
 }
 
 /// An entry's content.
@@ -276,6 +284,11 @@ impl Entry {
                 w.u8(3);
                 w.raw(endpoint);
             }
+            Change::Slash { endpoint, evidence } => {
+                w.u8(4);
+                w.raw(endpoint);
+                w.bytes(evidence);
+            }
         }
         w.0
     }
@@ -298,6 +311,10 @@ impl Entry {
             2 => Change::Add(Member::decode(&mut r, v)?),
             3 => Change::Remove {
                 endpoint: r.array()?,
+            },
+            4 if v >= 2 => Change::Slash {
+                endpoint: r.array()?,
+                evidence: r.bytes()?,
             },
             other => return Err(r.bad(format!("change type {other}"))),
         };
@@ -386,6 +403,8 @@ pub struct MemberState {
     pub member: Member,
     /// Not removed.
     pub active: bool,
+    /// Its stake was slashed to zero for proven misbehaviour (the entry holds the proof).
+    pub slashed: bool,
 }
 
 /// A clinic as this device knows it: the verified registrar log and the members it implies.
@@ -453,6 +472,7 @@ impl Clinic {
             MemberState {
                 member: registrar.clone(),
                 active: true,
+                slashed: false,
             },
         );
         let mut clinic = Self {
@@ -501,6 +521,7 @@ impl Clinic {
                     MemberState {
                         member: m.clone(),
                         active: true,
+                        slashed: false,
                     },
                 );
             }
@@ -518,6 +539,22 @@ impl Clinic {
                         ))
                     }
                 }
+            }
+            Change::Slash { endpoint, evidence } => {
+                let Some(m) = self.members.get_mut(endpoint) else {
+                    return Err(ClinicError::Refused("that device is not a member".into()));
+                };
+                if m.slashed {
+                    return Err(ClinicError::Refused(
+                        "that member's stake is already slashed".into(),
+                    ));
+                }
+                // Every device checks the proof: a registrar cannot slash on its word alone.
+                crate::witness::MemberEvidence::decode(evidence)
+                    .and_then(|ev| ev.verify(&m.member))
+                    .map_err(|e| ClinicError::Refused(format!("the slashing proof fails: {e}")))?;
+                m.member.stake = 0;
+                m.slashed = true;
             }
         }
         self.entries.push(e);
@@ -584,6 +621,18 @@ impl Clinic {
         time: u64,
     ) -> Result<SignedEntry, ClinicError> {
         self.sign_next(key, Change::Add(member), time)
+    }
+
+    /// Slash a member's stake to zero with `evidence` (encoded
+    /// [`crate::witness::MemberEvidence`]) (registrar only).
+    pub fn slash(
+        &mut self,
+        key: &SigningKey,
+        endpoint: [u8; 32],
+        evidence: Vec<u8>,
+        time: u64,
+    ) -> Result<SignedEntry, ClinicError> {
+        self.sign_next(key, Change::Slash { endpoint, evidence }, time)
     }
 
     /// Remove a member (registrar only).
@@ -878,6 +927,25 @@ mod tests {
             Err(ClinicError::Refused(_))
         ));
         assert_eq!(c.len(), 2, "refused members leave no entry");
+    }
+
+    #[test]
+    fn a_slash_needs_a_proof_that_checks() {
+        let reg = key(1);
+        let mut c = Clinic::create("Elm St", &reg, member(1, Role::Admin), 10).unwrap();
+        c.add(&reg, member(2, Role::Clinician), 11).unwrap();
+        for bogus in [vec![], vec![1, 2, 3]] {
+            assert!(matches!(
+                c.slash(&reg, [2; 32], bogus, 12),
+                Err(ClinicError::Refused(_))
+            ));
+        }
+        assert!(matches!(
+            c.slash(&reg, [9; 32], vec![1], 12),
+            Err(ClinicError::Refused(_))
+        ));
+        assert_eq!(c.len(), 2, "nothing was written");
+        assert_eq!(c.active(&[2; 32]).unwrap().stake, 1);
     }
 
     #[test]

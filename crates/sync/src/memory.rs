@@ -145,6 +145,7 @@ impl Store for MemoryStore {
         Ok(Offer {
             contracts: Vec::new(),
             docs,
+            evidence: Vec::new(),
         })
     }
 

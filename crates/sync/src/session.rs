@@ -62,6 +62,9 @@ pub struct Offer {
     pub contracts: Vec<Vec<u8>>,
     /// The documents the peer may read, with their heads.
     pub docs: Vec<DocMeta>,
+    /// Evidence of members' misbehaviour this device holds (encoded
+    /// [`crate::witness::MemberEvidence`]).
+    pub evidence: Vec<Vec<u8>>,
 }
 
 /// The records and clinic state of this device, as sync needs them. Implemented by
@@ -95,6 +98,13 @@ pub trait Store: Send + Sync {
         docs.iter()
             .map(|(kind, id, bytes)| self.apply(peer, kind, id, bytes))
             .collect()
+    }
+    /// Evidence of members' misbehaviour received from `peer` (encoded
+    /// [`crate::witness::MemberEvidence`]): keep what verifies (a registrar also slashes the
+    /// member's stake); returns how many items were new. Items that do not verify are ignored.
+    fn accept_evidence(&self, peer: &Member, items: &[Vec<u8>]) -> Result<usize, StoreError> {
+        let _ = (peer, items);
+        Ok(0)
     }
     /// Consent contracts received from `peer`; returns how many were new.
     fn accept_contracts(&self, peer: &Member, contracts: &[Vec<u8>]) -> Result<usize, StoreError>;
@@ -196,6 +206,8 @@ pub struct Report {
     pub log_entries: usize,
     /// New consent contracts learnt.
     pub contracts: usize,
+    /// New evidence of members' misbehaviour learnt.
+    pub evidence: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -417,9 +429,15 @@ impl Session {
                 },
             ) => self.on_hello(clinic, log_len, log_head),
             (Phase::AwaitLog, _, Message::Log { from, entries }) => self.on_log(from, entries),
-            (Phase::AwaitManifest, _, Message::Manifest { contracts, docs }) => {
-                self.on_manifest(contracts, docs)
-            }
+            (
+                Phase::AwaitManifest,
+                _,
+                Message::Manifest {
+                    contracts,
+                    docs,
+                    evidence,
+                },
+            ) => self.on_manifest(contracts, docs, &evidence),
             (Phase::Rounds, _, Message::Batch { items }) => self.on_batch(items),
             (Phase::Rounds | Phase::Witnessing, Side::Acceptor, Message::Done) => {
                 Ok(vec![Effect::Finished(self.report.clone())])
@@ -665,6 +683,7 @@ impl Session {
         Ok(Message::Manifest {
             contracts: offer.contracts,
             docs: offer.docs,
+            evidence: offer.evidence,
         })
     }
 
@@ -672,8 +691,16 @@ impl Session {
         &mut self,
         contracts: Vec<Vec<u8>>,
         docs: Vec<DocMeta>,
+        evidence: &[Vec<u8>],
     ) -> Result<Vec<Effect>, (CloseCode, String)> {
         let peer = self.peer.clone().ok_or_else(|| Self::internal("no peer"))?;
+        if !evidence.is_empty() {
+            // Evidence that does not verify is ignored; a store failure is not the peer's.
+            self.report.evidence += self
+                .store
+                .accept_evidence(&peer, evidence)
+                .map_err(Self::internal)?;
+        }
         if !contracts.is_empty() {
             self.report.contracts += match self.store.accept_contracts(&peer, &contracts) {
                 Ok(n) => n,

@@ -203,6 +203,9 @@ pub enum Message {
         contracts: Vec<Vec<u8>>,
         /// The documents.
         docs: Vec<DocMeta>,
+        /// Evidence of members' misbehaviour the sender holds
+        /// ([`crate::witness::MemberEvidence`], encoded), so it spreads to every device.
+        evidence: Vec<Vec<u8>>,
     },
     /// One round of per-document sync.
     Batch {
@@ -385,7 +388,11 @@ impl Message {
                     w.bytes(&e.to_bytes());
                 }
             }
-            Message::Manifest { contracts, docs } => {
+            Message::Manifest {
+                contracts,
+                docs,
+                evidence,
+            } => {
                 w.u8(T_MANIFEST);
                 w.len(contracts.len());
                 for c in contracts {
@@ -399,6 +406,10 @@ impl Message {
                     for h in &d.heads {
                         w.raw(h);
                     }
+                }
+                w.len(evidence.len());
+                for e in evidence {
+                    w.bytes(e);
                 }
             }
             Message::Batch { items } => {
@@ -514,7 +525,16 @@ impl Message {
                     }
                     docs.push(DocMeta { id, kind, heads });
                 }
-                Message::Manifest { contracts, docs }
+                let n = r.count(4)?;
+                let mut evidence = Vec::with_capacity(n);
+                for _ in 0..n {
+                    evidence.push(r.bytes()?);
+                }
+                Message::Manifest {
+                    contracts,
+                    docs,
+                    evidence,
+                }
             }
             T_BATCH => {
                 let n = r.count(13)?;
@@ -651,6 +671,7 @@ mod tests {
                 kind: "session-note".into(),
                 heads: vec![[1; 32], [2; 32]],
             }],
+            evidence: vec![vec![1, 2, 3]],
         });
         round_trip(Message::Batch {
             items: vec![

@@ -260,6 +260,59 @@ impl LogEquivocation {
     }
 }
 
+/// Evidence against one clinic member, as it travels between devices: the member's endpoint
+/// and the proof (today: its log signed two checkpoints of one size). Anyone can check it
+/// against the member's log key from the registrar log; the registrar then slashes the
+/// member's stake to zero, and the registrar log carries that to every device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberEvidence {
+    /// The member's endpoint id.
+    pub endpoint: [u8; 32],
+    /// The proof.
+    pub equivocation: LogEquivocation,
+}
+
+impl MemberEvidence {
+    /// `u8 1 | endpoint | bytes LogEquivocation`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u8(1);
+        w.raw(&self.endpoint);
+        w.bytes(&self.equivocation.encode());
+        w.0
+    }
+
+    /// Decodes (never panics).
+    pub fn decode(bytes: &[u8]) -> Result<Self, EquivocationError> {
+        let mut r = Reader::new(bytes, "member evidence");
+        let f = |e: WireError| EquivocationError::Decode(e.to_string());
+        if r.u8().map_err(f)? != 1 {
+            return Err(EquivocationError::Decode("unknown format".into()));
+        }
+        let endpoint = r.array().map_err(f)?;
+        let equivocation = LogEquivocation::decode(&r.bytes().map_err(f)?)?;
+        r.end().map_err(f)?;
+        Ok(Self {
+            endpoint,
+            equivocation,
+        })
+    }
+
+    /// Checks it against `member` (whose endpoint it must name): origin and size.
+    pub fn verify(&self, member: &Member) -> Result<(String, u64), EquivocationError> {
+        if member.endpoint != self.endpoint {
+            return Err(EquivocationError::NotConflicting);
+        }
+        let verifier =
+            log_verifier(member).map_err(|_| EquivocationError::BadCheckpoint("first"))?;
+        let (origin, size) = self.equivocation.verify(&verifier)?;
+        if origin != self::origin(member) {
+            return Err(EquivocationError::NotConflicting);
+        }
+        Ok((origin, size))
+    }
+}
+
 /// What a witness keeps between sessions: the ledger witness state and, per origin, the last
 /// checkpoint note it cosigned (to show equivocation).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

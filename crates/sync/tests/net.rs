@@ -395,6 +395,7 @@ async fn hostile_peer_is_dropped_without_panic_and_others_keep_syncing() {
                 kind: "session-note".into(),
                 heads: vec![[7; 32]],
             }],
+            evidence: vec![],
         };
         s.write_all(&manifest.to_frame()).await.unwrap();
         let batch = Message::Batch {

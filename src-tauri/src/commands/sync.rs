@@ -226,6 +226,7 @@ fn view(info: Option<ClinicInfo>) -> ClinicStatus {
                         stake: m.stake,
                         patient: m.patient,
                         active: m.active,
+                        slashed: m.slashed,
                         registrar: m.registrar,
                         this_device: m.this_device,
                     }

@@ -378,6 +378,9 @@ fn member_row(m: &MemberView, can_remove: bool, on_remove: &Callback<String>) ->
     if m.patient.is_some() {
         tags.push("patient's own device");
     }
+    if m.slashed {
+        tags.push("stake slashed: its audit log showed two different histories");
+    }
     let seen = if m.this_device {
         String::new()
     } else {
