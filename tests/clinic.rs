@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
-use hearth_e2e::{app_binary, run, App, TempVault};
+use hearth_e2e::{app_binary, run, App, PatientInput, TempVault};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
@@ -252,6 +252,42 @@ fn a_cli_device_joins_and_sync_now_reaches_it() -> Result<()> {
             );
             app.wait_for_text("#members tr.member", "synced").await?;
             app.wait_for_text("#last-sync", "Last sync").await?;
+
+            // From now on the app pushes its edits to the laptop by itself: a new patient
+            // with a consent that lets clinicians read reaches it without "Sync now".
+            app.click("#nav-patients").await?;
+            app.add_patient(&PatientInput {
+                name: "Pushed Patient",
+                dob: "1990-01-02",
+                pronouns: "",
+                phone: "",
+                email: "",
+                notes: "",
+            })
+            .await?;
+            app.select_patient("Pushed Patient").await?;
+            app.open_tab("consent").await?;
+            app.click("#record-consent").await?;
+            let template = app.wait_for("#consent-fhir").await?;
+            app.wait_until("the consent template", Duration::from_secs(30), || {
+                let template = template.clone();
+                async move {
+                    let v = template.prop("value").await.ok()??;
+                    v.contains("Consent").then_some(())
+                }
+            })
+            .await?;
+            app.click("#save-consent").await?;
+            app.wait_for(".consent-row[data-status='active']").await?;
+            app.wait_until(
+                "the laptop to receive the pushed patient",
+                Duration::from_secs(60),
+                || async {
+                    let list = cli.ok(&["patient", "list"]).ok()?;
+                    list.contains("Pushed Patient").then_some(())
+                },
+            )
+            .await?;
             Ok(())
         }
         .await;

@@ -59,6 +59,10 @@ pub struct VaultStatus {
     pub locked: bool,
     /// Idle period after which the vault locks itself, in seconds.
     pub idle_lock_secs: u64,
+    /// Records clinic sync has brought in during this run of the app (the screens reload
+    /// when it grows).
+    #[serde(default)]
+    pub synced_in: u64,
 }
 
 /// A patient as the user enters it (create).

@@ -42,6 +42,7 @@ impl Session {
             exists: self.path.exists(),
             locked,
             idle_lock_secs: self.opts.idle_lock_period().map_or(0, |d| d.as_secs()),
+            synced_in: 0,
         }
     }
 

@@ -64,6 +64,10 @@ struct ClinicFile {
     /// The clinic's self-hosted relay (`https://…`), if it uses one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     relay: Option<String>,
+    /// Where members were last reached (endpoint hex → addresses), so the app can sync with
+    /// them again after a restart.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    peers: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -270,6 +274,7 @@ impl Hearth {
             listen: listen.to_string(),
             mdns,
             relay: None,
+            peers: std::collections::BTreeMap::new(),
         };
         let key = vault.create_key()?;
         vault.put(&RecordId::random()?, CLINIC_KIND, &key, &file_bytes(&file)?)?;
@@ -411,6 +416,48 @@ impl Hearth {
                     .into(),
             )),
         }
+    }
+
+    /// Remember where member `endpoint` was reached (kept sealed with the clinic). Not a
+    /// member, or nothing new: nothing is written.
+    pub fn remember_peer(&self, endpoint: [u8; 32], addrs: &[SocketAddr]) -> Result<()> {
+        if addrs.is_empty() {
+            return Ok(());
+        }
+        let key = hex::encode(endpoint);
+        let addrs: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+        {
+            let mut vault = self.vault();
+            match self.clinic_file(&mut vault)? {
+                Some((_, f, c)) if c.active(&endpoint).is_some() => {
+                    if f.peers.get(&key) == Some(&addrs) {
+                        return Ok(());
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+        self.modify_clinic(|f, _, _| {
+            f.peers.insert(key, addrs);
+            Ok(())
+        })
+    }
+
+    /// Where active members were last reached.
+    pub fn known_peers(&self) -> Result<Vec<([u8; 32], Vec<SocketAddr>)>> {
+        let mut vault = self.vault();
+        let Some((_, f, c)) = self.clinic_file(&mut vault)? else {
+            return Ok(Vec::new());
+        };
+        Ok(f.peers
+            .iter()
+            .filter_map(|(k, v)| {
+                let id: [u8; 32] = hex::decode(k).ok()?.try_into().ok()?;
+                c.active(&id)?;
+                let addrs: Vec<SocketAddr> = v.iter().filter_map(|a| a.parse().ok()).collect();
+                (!addrs.is_empty()).then_some((id, addrs))
+            })
+            .collect())
     }
 
     /// The clinic's self-hosted relay URL, if this device uses one.

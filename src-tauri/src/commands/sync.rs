@@ -22,6 +22,20 @@ use super::{blocking, with_hearth, Reply, Shared};
 
 /// A member counts as online this long after a successful sync.
 const ONLINE_MS: u64 = 3 * 60 * 1000;
+/// How often the background node looks for local edits to push.
+const PUSH_POLL: Duration = Duration::from_millis(250);
+
+/// Seconds between background syncs with members whose address is known:
+/// `HEARTH_SYNC_EVERY_SECS`, else 60 (edits are pushed at once either way).
+fn sync_every() -> Duration {
+    Duration::from_secs(
+        std::env::var("HEARTH_SYNC_EVERY_SECS")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(60)
+            .max(1),
+    )
+}
 
 #[derive(Default)]
 struct Net {
@@ -34,6 +48,9 @@ struct Net {
     last: HashMap<String, PeerSync>,
     last_sync_ms: Option<u64>,
     watcher: bool,
+    keeper: bool,
+    /// Records sync brought in during this run.
+    synced_in: u64,
 }
 
 static NET: LazyLock<Mutex<Net>> = LazyLock::new(Mutex::default);
@@ -139,18 +156,35 @@ pub(crate) async fn ensure_node(session: &Shared<'_>) {
         Ok(node) => {
             drop(node.serve());
             tracing::info!(addrs = ?node.addrs(), "clinic sync node listening");
-            let mut n = net();
-            if let Some(old) = n.node.replace(node.clone()) {
-                // Two starts raced: keep one.
-                n.node = Some(old);
-                drop(n);
+            let raced = {
+                let mut n = net();
+                if let Some(old) = n.node.replace(node.clone()) {
+                    // Two starts raced: keep one.
+                    n.node = Some(old);
+                    true
+                } else {
+                    n.node_error = None;
+                    if !n.watcher {
+                        n.watcher = true;
+                        watch_lock(Arc::clone(session));
+                    }
+                    if !n.keeper {
+                        n.keeper = true;
+                        keep_in_sync(Arc::clone(session));
+                    }
+                    false
+                }
+            };
+            if raced {
                 tauri::async_runtime::spawn(async move { node.shutdown().await });
                 return;
             }
-            n.node_error = None;
-            if !n.watcher {
-                n.watcher = true;
-                watch_lock(Arc::clone(session));
+            // Members reached before (kept sealed with the clinic) are reachable again.
+            if let Ok(known) = with_hearth(session, |h| h.known_peers()).await {
+                let mut n = net();
+                for (id, addrs) in known {
+                    n.addrs.entry(id).or_insert(addrs);
+                }
             }
         }
         Err(e) => {
@@ -174,6 +208,107 @@ pub(crate) fn stop_node() {
         tracing::info!("clinic sync node stopping");
         tauri::async_runtime::spawn(async move { node.shutdown().await });
     }
+}
+
+/// While the node runs: push local edits to the members whose address is known as soon as the
+/// vault's audit log moves (any change, from this app or another process), and sync with them
+/// every [`sync_every`] anyway.
+fn keep_in_sync(session: Arc<Session>) {
+    tauri::async_runtime::spawn(async move {
+        let every = sync_every();
+        let mut seen: Option<u64> = None;
+        let mut last_round = Instant::now();
+        loop {
+            tokio::time::sleep(PUSH_POLL).await;
+            let Some(node) = net().node.clone() else {
+                seen = None;
+                continue;
+            };
+            let s = Arc::clone(&session);
+            let mark = tauri::async_runtime::spawn_blocking(move || {
+                s.hearth()
+                    .ok()
+                    .and_then(|h| Some((h.change_mark().ok()?, h.clinic_info().ok()??)))
+            })
+            .await
+            .ok()
+            .flatten();
+            let Some((mark, info)) = mark else { continue };
+            let changed = seen.is_some_and(|m| m != mark);
+            if seen.is_some() && !changed && last_round.elapsed() < every {
+                continue;
+            }
+            seen = Some(mark);
+            last_round = Instant::now();
+            let h = match session.hearth() {
+                Ok(h) => h,
+                Err(_) => continue,
+            };
+            let results = sync_members(&node, &info, &h, true).await;
+            if !results.is_empty() {
+                net().last_sync_ms = Some(now_ms());
+            }
+        }
+    });
+}
+
+/// Sync with every other active member (only those whose address is known when `known_only`),
+/// remembering where each was reached; one result per member tried.
+async fn sync_members(
+    node: &Node,
+    info: &ClinicInfo,
+    h: &hearth_core::Hearth,
+    known_only: bool,
+) -> Vec<PeerSync> {
+    let mut results = Vec::new();
+    for m in info.members.iter().filter(|m| m.active && !m.this_device) {
+        let Some(id) = parse_id(&m.endpoint) else {
+            continue;
+        };
+        let addrs = net().addrs.get(&id).cloned();
+        if known_only && addrs.is_none() {
+            continue;
+        }
+        let started = Instant::now();
+        let outcome = match &addrs {
+            Some(a) => node.sync_with(id, a).await.map_err(|e| e.to_string()),
+            None if info.mdns => node.sync_with(id, &[]).await.map_err(|e| e.to_string()),
+            None => Err("no address is known for this device yet: give it below as \
+                         ENDPOINT_ID@IP:PORT (its Clinic screen shows both)"
+                .to_string()),
+        };
+        let mut r = PeerSync {
+            endpoint: m.endpoint.clone(),
+            name: m.name.clone(),
+            at_ms: now_ms(),
+            millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            ..PeerSync::default()
+        };
+        match outcome {
+            Ok(rep) => {
+                r.ok = true;
+                r.offered = rep.offered as u64;
+                r.sent = (rep.whole_sent + rep.sync_sent) as u64;
+                r.received = rep.applied as u64;
+                r.refused = rep.refused as u64;
+                net().synced_in += r.received;
+                if let Some(a) = &addrs {
+                    let (h, a) = (h.clone(), a.clone());
+                    let _ =
+                        tauri::async_runtime::spawn_blocking(move || h.remember_peer(id, &a)).await;
+                }
+            }
+            Err(e) => r.error = Some(e),
+        }
+        net().last.insert(r.endpoint.clone(), r.clone());
+        results.push(r);
+    }
+    results
+}
+
+/// Records sync brought in during this run (the UI reloads its lists when it grows).
+pub(crate) fn synced_in() -> u64 {
+    net().synced_in
 }
 
 /// Stop the node when the vault locks itself when idle.
@@ -364,7 +499,11 @@ pub async fn clinic_join(
         h.clinic_joined(&clinic, default_listen(), false)
     })
     .await?;
-    net().addrs.insert(registrar, registrar_addrs);
+    net().addrs.insert(registrar, registrar_addrs.clone());
+    with_hearth(&session, move |h| {
+        h.remember_peer(registrar, &registrar_addrs)
+    })
+    .await?;
     ensure_node(&session).await;
     status(&session).await
 }
@@ -395,40 +534,8 @@ pub async fn sync_now(session: Shared<'_>, peer: Option<String>) -> Reply<Vec<Pe
         Some(n) => (n, false),
         None => (bind(&session, None).await?, true),
     };
-    let mut results = Vec::new();
-    for m in info.members.iter().filter(|m| m.active && !m.this_device) {
-        let Some(id) = parse_id(&m.endpoint) else {
-            continue;
-        };
-        let addrs = net().addrs.get(&id).cloned();
-        let started = Instant::now();
-        let outcome = match addrs {
-            Some(a) => node.0.sync_with(id, &a).await.map_err(|e| e.to_string()),
-            None if info.mdns => node.0.sync_with(id, &[]).await.map_err(|e| e.to_string()),
-            None => Err("no address is known for this device yet: give it below as \
-                         ENDPOINT_ID@IP:PORT (its Clinic screen shows both)"
-                .to_string()),
-        };
-        let mut r = PeerSync {
-            endpoint: m.endpoint.clone(),
-            name: m.name.clone(),
-            at_ms: now_ms(),
-            millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            ..PeerSync::default()
-        };
-        match outcome {
-            Ok(rep) => {
-                r.ok = true;
-                r.offered = rep.offered as u64;
-                r.sent = (rep.whole_sent + rep.sync_sent) as u64;
-                r.received = rep.applied as u64;
-                r.refused = rep.refused as u64;
-            }
-            Err(e) => r.error = Some(e),
-        }
-        net().last.insert(r.endpoint.clone(), r.clone());
-        results.push(r);
-    }
+    let h = blocking(&session, |s| s.hearth()).await?;
+    let results = sync_members(&node.0, &info, &h, false).await;
     if node.1 {
         node.0.shutdown().await;
     }

@@ -23,7 +23,9 @@ fn warm_search(session: &Shared<'_>) {
 /// Where the vault is and whether it is locked. Does not count as use.
 #[tauri::command]
 pub async fn vault_status(session: Shared<'_>) -> Reply<VaultStatus> {
-    blocking(&session, |s| Ok(s.status())).await
+    let mut status = blocking(&session, |s| Ok(s.status())).await?;
+    status.synced_in = super::sync::synced_in();
+    Ok(status)
 }
 
 /// Create the vault and keep it unlocked.

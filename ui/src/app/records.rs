@@ -249,6 +249,16 @@ pub fn Records(props: &Props) -> Html {
         },
     );
 
+    {
+        // Records that clinic sync brought in (in the background too) show up in the lists.
+        let d = dispatch.clone();
+        use_effect_with(props.status.synced_in, move |n| {
+            if *n > 0 {
+                d.dispatch(Action::PatientsChanged);
+            }
+        });
+    }
+
     let ctx = {
         let d = dispatch.clone();
         let navigate = Callback::from(move |nav: Nav| d.dispatch(Action::Navigate(nav)));
