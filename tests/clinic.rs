@@ -247,8 +247,8 @@ fn a_cli_device_joins_and_sync_now_reaches_it() -> Result<()> {
                 .text()
                 .await?;
             ensure!(
-                line.contains("synced in"),
-                "Sync now with the laptop failed: {line:?}"
+                line.contains("synced in") && line.contains(" in, "),
+                "Sync now with the laptop failed, or its bytes are missing: {line:?}"
             );
             app.wait_for_text("#members tr.member", "synced").await?;
             app.wait_for_text("#last-sync", "Last sync").await?;

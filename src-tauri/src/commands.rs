@@ -87,6 +87,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         sync::clinic_status,
         sync::clinic_create,
         sync::clinic_invite,
+        sync::sync_progress,
         sync::clinic_join,
         sync::clinic_remove,
         sync::sync_now,

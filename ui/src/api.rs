@@ -644,6 +644,11 @@ pub async fn clinic_invite(
     .await
 }
 
+/// The clinic sync running now, if any.
+pub async fn sync_progress() -> Reply<Option<hearth_api::SyncProgressView>> {
+    invoke("sync_progress", &NoArgs {}).await
+}
+
 /// Join a clinic with a ticket.
 pub async fn clinic_join(ticket: &str, device: &str) -> Reply<hearth_api::ClinicStatus> {
     invoke("clinic_join", &ClinicJoin { ticket, device }).await

@@ -104,4 +104,25 @@ pub struct PeerSync {
     pub received: u64,
     /// Documents received and refused (no consent).
     pub refused: u64,
+    /// Bytes received.
+    #[serde(default)]
+    pub bytes_in: u64,
+    /// Bytes sent.
+    #[serde(default)]
+    pub bytes_out: u64,
+}
+
+/// A sync in progress with one member.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncProgressView {
+    /// The member's name.
+    pub name: String,
+    /// Documents received so far.
+    pub received: u64,
+    /// Documents expected from it (known once both manifests are in; 0 before).
+    pub incoming: u64,
+    /// Bytes received so far.
+    pub bytes_in: u64,
+    /// Bytes sent so far.
+    pub bytes_out: u64,
 }

@@ -246,15 +246,16 @@ pub(crate) fn run(
                         "sync_sent": report.sync_sent, "applied": report.applied,
                         "refused": report.refused, "rounds": report.rounds,
                         "log_entries": report.log_entries, "contracts": report.contracts,
-                        "evidence": report.evidence,
+                        "evidence": report.evidence, "incoming": report.incoming,
+                        "bytes_in": report.bytes_in, "bytes_out": report.bytes_out,
                         "ms": ms,
                     })
                 )?;
             } else {
                 writeln!(
                     out,
-                    "synced in {ms} ms: offered {} documents, received {} changed, {} refused, {} rounds",
-                    report.offered, report.applied, report.refused, report.rounds
+                    "synced in {ms} ms: offered {} documents, received {} changed, {} refused, {} rounds, {} bytes in, {} out",
+                    report.offered, report.applied, report.refused, report.rounds, report.bytes_in, report.bytes_out
                 )?;
             }
             Ok(())

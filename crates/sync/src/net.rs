@@ -237,7 +237,7 @@ impl Node {
             .await?
             .map_err(|e| NetError::Io(e.to_string()))?;
         let session = Session::accept(self.store(), self.id(), remote);
-        let out = drive(session, Vec::new(), &mut send, &mut recv, t).await;
+        let out = drive(session, Vec::new(), &mut send, &mut recv, t, &|_| {}).await;
         finish(&mut send, t).await;
         // The dialer closes the connection once it has read everything.
         let _ = tokio::time::timeout(t, conn.closed()).await;
@@ -276,6 +276,17 @@ impl Node {
         remote: [u8; 32],
         addrs: &[SocketAddr],
     ) -> Result<Report, NetError> {
+        self.sync_with_progress(remote, addrs, &|_| {}).await
+    }
+
+    /// [`Node::sync_with`], telling `progress` after every frame how far it is (documents
+    /// received of those expected, bytes both ways): for a first sync's progress bar.
+    pub async fn sync_with_progress(
+        &self,
+        remote: [u8; 32],
+        addrs: &[SocketAddr],
+        progress: &(dyn Fn(&Report) + Send + Sync),
+    ) -> Result<Report, NetError> {
         let conn = self.connect(remote, addrs).await?;
         let (mut send, mut recv) = conn
             .open_bi()
@@ -283,7 +294,7 @@ impl Node {
             .map_err(|e| NetError::Io(e.to_string()))?;
         let (session, first) = Session::dial(self.store(), self.id(), remote);
         let t = self.config.read_timeout;
-        let out = drive(session, first, &mut send, &mut recv, t).await;
+        let out = drive(session, first, &mut send, &mut recv, t, progress).await;
         finish(&mut send, t).await;
         conn.close(VarInt::from_u32(0), b"done");
         match out? {
@@ -334,7 +345,7 @@ impl Node {
             .map_err(|e| NetError::Io(e.to_string()))?;
         let (session, first) = Session::join(self.store(), self.id(), ticket, request);
         let t = self.config.read_timeout;
-        let out = drive(session, first, &mut send, &mut recv, t).await;
+        let out = drive(session, first, &mut send, &mut recv, t, &|_| {}).await;
         finish(&mut send, t).await;
         conn.close(VarInt::from_u32(0), b"done");
         match out? {
@@ -365,7 +376,7 @@ async fn timeout<F: std::future::Future>(t: Duration, f: F) -> Result<F::Output,
 async fn read_frame(
     recv: &mut RecvStream,
     t: Duration,
-) -> Result<Result<Message, String>, NetError> {
+) -> Result<Result<(Message, u64), String>, NetError> {
     let mut prefix = [0u8; 4];
     match timeout(t, recv.read_exact(&mut prefix)).await {
         Err(_) => return Ok(Err(format!("no frame within {} s", t.as_secs_f32()))),
@@ -387,7 +398,9 @@ async fn read_frame(
         Ok(Err(e)) => return Err(NetError::Io(e.to_string())),
         Ok(Ok(())) => {}
     }
-    Ok(Message::decode(&body).map_err(|e| e.to_string()))
+    Ok(Message::decode(&body)
+        .map(|m| (m, 4 + n as u64))
+        .map_err(|e| e.to_string()))
 }
 
 /// Run the session until it is over, doing its effects.
@@ -397,12 +410,16 @@ async fn drive(
     send: &mut SendStream,
     recv: &mut RecvStream,
     t: Duration,
+    progress: &(dyn Fn(&Report) + Send + Sync),
 ) -> Result<Outcome, NetError> {
+    let (mut bytes_in, mut bytes_out) = (0u64, 0u64);
     loop {
         for e in effects.drain(..) {
             match e {
                 Effect::Send(m) => {
-                    timeout(t, send.write_all(&m.to_frame()))
+                    let frame = m.to_frame();
+                    bytes_out += frame.len() as u64;
+                    timeout(t, send.write_all(&frame))
                         .await?
                         .map_err(|e| NetError::Io(e.to_string()))?;
                 }
@@ -417,15 +434,24 @@ async fn drive(
                 Effect::PeerClosed { code, reason } => {
                     return Err(NetError::Refused { code, reason });
                 }
-                Effect::Finished(r) => return Ok(Outcome::Finished(r)),
+                Effect::Finished(mut r) => {
+                    r.bytes_in = bytes_in;
+                    r.bytes_out = bytes_out;
+                    return Ok(Outcome::Finished(r));
+                }
                 Effect::Joined(c) => return Ok(Outcome::Joined(c)),
             }
         }
         if session.is_over() {
             return Err(NetError::Io("the session ended without a result".into()));
         }
+        let mut now = session.report().clone();
+        now.bytes_in = bytes_in;
+        now.bytes_out = bytes_out;
+        progress(&now);
         let next = match read_frame(recv, t).await? {
-            Ok(msg) => {
+            Ok((msg, len)) => {
+                bytes_in += len;
                 let s = &mut session;
                 // The session calls the store (SQLite): let the runtime move other tasks away.
                 // A panic anywhere in it drops this peer only.

@@ -208,6 +208,13 @@ pub struct Report {
     pub contracts: usize,
     /// New evidence of members' misbehaviour learnt.
     pub evidence: usize,
+    /// Documents the peer offered that this device lacks or holds in another state: what a
+    /// first sync will bring (progress is `applied` of this).
+    pub incoming: usize,
+    /// Bytes received (frames), counted by the transport.
+    pub bytes_in: u64,
+    /// Bytes sent (frames), counted by the transport.
+    pub bytes_out: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -725,6 +732,18 @@ impl Session {
         if self.side == Side::Acceptor {
             out.push(Effect::Send(self.make_offer(&peer)?));
         }
+        self.report.incoming = self
+            .theirs
+            .values()
+            .filter(|t| {
+                self.mine.get(&t.id).is_none_or(|m| {
+                    let (mut a, mut b) = (m.heads.clone(), t.heads.clone());
+                    a.sort_unstable();
+                    b.sort_unstable();
+                    a != b
+                })
+            })
+            .count();
         // Plan: whole documents the peer lacks; Automerge sync where both offer and heads differ.
         let heads_sorted = |h: &[[u8; 32]]| {
             let mut v = h.to_vec();

@@ -503,3 +503,49 @@ async fn with_a_clinic_relay_set_devices_still_reach_each_other_directly() {
         assert!(e.contains("https://HOST"), "{bad}: {e}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_sync_reports_its_progress_in_documents_and_bytes() {
+    let a = registrar().await;
+    // Text that does not compress away: ~2 KB of pseudo-random digits per note.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for i in 0..30 {
+        let text: String = (0..2000)
+            .map(|_| {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                char::from(b'0' + u8::try_from((x >> 33) % 10).unwrap())
+            })
+            .collect();
+        a.store.put(&format!("n{i}"), "session-note", &note(&text));
+    }
+    let b = peer().await;
+    join(&a, &b).await;
+    let seen = std::sync::Mutex::new(Vec::new());
+    let r = b
+        .node
+        .sync_with_progress(a.node.id(), &a.node.addrs(), &|p| {
+            seen.lock()
+                .unwrap()
+                .push((p.incoming, p.applied, p.bytes_in));
+        })
+        .await
+        .unwrap();
+    assert_eq!((r.incoming, r.applied), (30, 30), "{r:?}");
+    // 2000 random digits hold 2000·log2(10) bits ≈ 830 bytes however they are compressed.
+    assert!(r.bytes_in > 30 * 830, "the documents' bytes: {r:?}");
+    assert!(r.bytes_out > 0);
+    let seen = seen.into_inner().unwrap();
+    assert!(seen.len() >= 3, "progress after each frame: {seen:?}");
+    assert!(
+        seen.windows(2)
+            .all(|w| w[0].1 <= w[1].1 && w[0].2 <= w[1].2),
+        "documents and bytes only grow: {seen:?}"
+    );
+    assert!(
+        seen.iter().any(|s| s.0 == 30),
+        "the total is known once manifests are in"
+    );
+    // Nothing new: nothing incoming.
+    let again = sync(&b, &a).await.unwrap();
+    assert_eq!((again.incoming, again.applied), (0, 0), "{again:?}");
+}

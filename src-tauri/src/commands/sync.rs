@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hearth_api::{
     ApiError, ClinicStatus, ClinicView, ErrorKind, InviteView, MemberView, NodeState, PeerSync,
+    SyncProgressView,
 };
 use hearth_core::{ClinicInfo, Session, DEFAULT_SYNC_PORT};
 use hearth_sync::net::{NetConfig, NetError, Node};
@@ -51,6 +52,8 @@ struct Net {
     keeper: bool,
     /// Records sync brought in during this run.
     synced_in: u64,
+    /// The sync running now, for "Sync now"'s progress.
+    progress: Option<SyncProgressView>,
 }
 
 static NET: LazyLock<Mutex<Net>> = LazyLock::new(Mutex::default);
@@ -270,9 +273,25 @@ async fn sync_members(
             continue;
         }
         let started = Instant::now();
+        let name = m.name.clone();
+        let progress = move |r: &hearth_sync::Report| {
+            net().progress = Some(SyncProgressView {
+                name: name.clone(),
+                received: r.applied as u64,
+                incoming: r.incoming as u64,
+                bytes_in: r.bytes_in,
+                bytes_out: r.bytes_out,
+            });
+        };
         let outcome = match &addrs {
-            Some(a) => node.sync_with(id, a).await.map_err(|e| e.to_string()),
-            None if info.mdns => node.sync_with(id, &[]).await.map_err(|e| e.to_string()),
+            Some(a) => node
+                .sync_with_progress(id, a, &progress)
+                .await
+                .map_err(|e| e.to_string()),
+            None if info.mdns => node
+                .sync_with_progress(id, &[], &progress)
+                .await
+                .map_err(|e| e.to_string()),
             None => Err("no address is known for this device yet: give it below as \
                          ENDPOINT_ID@IP:PORT (its Clinic screen shows both)"
                 .to_string()),
@@ -291,6 +310,8 @@ async fn sync_members(
                 r.sent = (rep.whole_sent + rep.sync_sent) as u64;
                 r.received = rep.applied as u64;
                 r.refused = rep.refused as u64;
+                r.bytes_in = rep.bytes_in;
+                r.bytes_out = rep.bytes_out;
                 net().synced_in += r.received;
                 if let Some(a) = &addrs {
                     let (h, a) = (h.clone(), a.clone());
@@ -300,10 +321,20 @@ async fn sync_members(
             }
             Err(e) => r.error = Some(e),
         }
-        net().last.insert(r.endpoint.clone(), r.clone());
+        {
+            let mut n = net();
+            n.progress = None;
+            n.last.insert(r.endpoint.clone(), r.clone());
+        }
         results.push(r);
     }
     results
+}
+
+/// The sync running now (none between syncs); "Sync now" polls it.
+#[tauri::command]
+pub fn sync_progress() -> Option<SyncProgressView> {
+    net().progress.clone()
 }
 
 /// Records sync brought in during this run (the UI reloads its lists when it grows).

@@ -2,13 +2,19 @@
 //! (the ticket as text and as a QR code) and removing members; the members with their role,
 //! stake and when they last synced; "Sync now" with one result per member, in plain words.
 
-use hearth_api::{ClinicStatus, ClinicView, InviteView, MemberView, PatientRow, PeerSync};
+use gloo_timers::callback::Interval;
+use hearth_api::{
+    ClinicStatus, ClinicView, InviteView, MemberView, PatientRow, PeerSync, SyncProgressView,
+};
 use wasm_bindgen::JsValue;
 use yew::prelude::*;
 
-use super::ctx::{error_text, on_input, on_value, use_ctx, Focus, Nav, Tab};
+use super::ctx::{error_text, human_size, on_input, on_value, use_ctx, Focus, Nav, Tab};
 use super::dates::local_time;
 use crate::api;
+
+/// How often a running sync is asked how far it is.
+const PROGRESS_POLL_MS: u32 = 250;
 
 const ROLES: [(&str, &str); 3] = [
     ("clinician", "Clinician"),
@@ -463,12 +469,14 @@ struct SyncProps {
 fn result_line(r: &PeerSync) -> Html {
     let text = if r.ok {
         format!(
-            "{}: synced in {} ms — sent {} of {} documents offered, received {} changed{}.",
+            "{}: synced in {} ms — sent {} of {} documents offered, received {} changed ({} in, {} out){}.",
             r.name,
             r.millis,
             r.sent,
             r.offered,
             r.received,
+            human_size(r.bytes_in),
+            human_size(r.bytes_out),
             if r.refused > 0 {
                 format!(", {} refused (no consent)", r.refused)
             } else {
@@ -496,6 +504,25 @@ fn SyncNow(props: &SyncProps) -> Html {
     let peer = use_state(String::new);
     let busy = use_state(|| false);
     let results = use_state(|| None::<Vec<PeerSync>>);
+    let progress = use_state(|| None::<SyncProgressView>);
+    {
+        // While syncing, ask how far it is a few times a second.
+        let progress = progress.clone();
+        use_effect_with(*busy, move |busy| {
+            let interval = busy.then(|| {
+                let progress = progress.clone();
+                Interval::new(PROGRESS_POLL_MS, move || {
+                    let progress = progress.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Ok(p) = api::sync_progress().await {
+                            progress.set(p);
+                        }
+                    });
+                })
+            });
+            move || drop(interval)
+        });
+    }
     let error = use_state(|| None::<String>);
     let on_sync = {
         let (ctx, peer, busy, results, error, done) = (
@@ -558,6 +585,18 @@ fn SyncNow(props: &SyncProps) -> Html {
             <button id="sync-now" type="submit" class="primary" disabled={*busy}>
                 { if *busy { "Syncing…" } else { "Sync now" } }
             </button>
+            if let Some(p) = (*progress).as_ref().filter(|_| *busy) {
+                <p class="busy small" id="sync-progress" role="status" aria-live="polite">
+                    { if p.incoming > 0 {
+                        format!("{}: {} of {} records received, {} in", p.name, p.received, p.incoming, human_size(p.bytes_in))
+                    } else {
+                        format!("{}: comparing what each device holds… {} in", p.name, human_size(p.bytes_in))
+                    } }
+                    if p.incoming > 0 {
+                        <progress id="sync-progress-bar" max={p.incoming.to_string()} value={p.received.to_string()} />
+                    }
+                </p>
+            }
             if let Some(e) = &*error { <p class="error" role="alert" id="sync-error">{ e }</p> }
             { for list }
         </form>
