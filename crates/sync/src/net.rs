@@ -66,6 +66,7 @@ pub struct NetConfig {
     idle_timeout: Duration,
     keep_alive: Duration,
     relay: Option<iroh::RelayUrl>,
+    max_sessions: usize,
 }
 
 impl Default for NetConfig {
@@ -77,6 +78,7 @@ impl Default for NetConfig {
             idle_timeout: Duration::from_secs(10),
             keep_alive: Duration::from_secs(3),
             relay: None,
+            max_sessions: 32,
         }
     }
 }
@@ -111,6 +113,13 @@ impl NetConfig {
         Ok(u)
     }
 
+    /// At most this many incoming sessions at once (default 32); more are refused at once,
+    /// so a flood of connections cannot exhaust the device. Dialled syncs do not count.
+    pub fn max_sessions(mut self, n: usize) -> Self {
+        self.max_sessions = n.max(1);
+        self
+    }
+
     /// Longest wait for any one frame from a peer.
     pub fn read_timeout(mut self, t: Duration) -> Self {
         self.read_timeout = t;
@@ -129,6 +138,8 @@ pub struct Node {
     endpoint: Endpoint,
     store: Arc<dyn Store>,
     config: NetConfig,
+    /// Permits for incoming sessions ([`NetConfig::max_sessions`]).
+    sessions: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Node {
@@ -178,6 +189,7 @@ impl Node {
         Ok(Self {
             endpoint,
             store,
+            sessions: Arc::new(tokio::sync::Semaphore::new(config.max_sessions)),
             config,
         })
     }
@@ -212,11 +224,20 @@ impl Node {
         let node = self.clone();
         tokio::spawn(async move {
             while let Some(incoming) = node.endpoint.accept().await {
+                let Ok(permit) = Arc::clone(&node.sessions).try_acquire_owned() else {
+                    tracing::warn!(
+                        max = node.config.max_sessions,
+                        "too many sync sessions at once: a connection was refused"
+                    );
+                    incoming.refuse();
+                    continue;
+                };
                 let node = node.clone();
                 tokio::spawn(async move {
                     if let Err(e) = node.serve_one(incoming).await {
                         tracing::info!(error = %e, "a sync connection ended with an error");
                     }
+                    drop(permit);
                 });
             }
         })

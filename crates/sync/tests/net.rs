@@ -549,3 +549,47 @@ async fn a_first_sync_reports_its_progress_in_documents_and_bytes() {
     let again = sync(&b, &a).await.unwrap();
     assert_eq!((again.incoming, again.applied), (0, 0), "{again:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_past_the_cap_are_refused_and_the_device_recovers() {
+    let key = random_key();
+    let store = Arc::new(MemoryStore::default());
+    let node = Node::bind(
+        endpoint_secret(&key),
+        store.clone(),
+        config().max_sessions(1),
+    )
+    .await
+    .unwrap();
+    node.serve();
+    let a = Peer { store, node, key };
+    let clinic = Clinic::create("Elm Street", &a.key, member_of(&a, Role::Admin), 1).unwrap();
+    a.store.set_clinic(clinic, Some(a.key.clone()));
+    a.store.put("n1", "session-note", &note("after the flood"));
+    let b = peer().await;
+    join(&a, &b).await;
+    // The join's session has ended (at most one read timeout later).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+
+    let target = a.node.addrs().into_iter().fold(
+        EndpointAddr::new(PublicKey::from_bytes(&a.node.id()).unwrap()),
+        |x, s| x.with_ip_addr(s),
+    );
+    // A connection that never speaks holds the only slot (until the read timeout)…
+    let holder = raw_endpoint(&random_key()).await;
+    let held = holder.connect(target.clone(), ALPN).await.unwrap();
+    // …so the next one is refused outright.
+    let flood = raw_endpoint(&random_key()).await;
+    let refused = tokio::time::timeout(Duration::from_secs(5), flood.connect(target, ALPN))
+        .await
+        .expect("a refusal is immediate");
+    assert!(refused.is_err(), "a connection past the cap was accepted");
+    // Once the silent one has timed out, a member syncs as usual.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    sync(&b, &a).await.unwrap();
+    assert_eq!(
+        read(&b.store, "n1", "text").as_deref(),
+        Some("after the flood")
+    );
+    drop(held);
+}
