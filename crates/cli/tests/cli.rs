@@ -227,9 +227,9 @@ fn refusals_are_clear_and_change_nothing() {
         1,
         "nothing to change",
     );
-    assert_eq!(
-        std::fs::read(&env.vault).unwrap(),
-        before,
+    // Compared whole, reported short (the file is megabytes).
+    assert!(
+        std::fs::read(&env.vault).unwrap() == before,
         "refused input changed the file"
     );
 

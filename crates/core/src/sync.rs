@@ -337,11 +337,14 @@ impl Hearth {
         if let Some(known) = self.own_patient_slot().clone() {
             return Ok(known);
         }
-        let me = self.endpoint_id()?;
-        let found = {
+        // Read-only: outside a clinic nothing is looked up (nor the log key made).
+        let clinic = {
             let mut vault = self.vault();
-            self.clinic_file(&mut vault)?
-                .and_then(|(_, _, c)| own_patient_in(&c, &me))
+            self.clinic_file(&mut vault)?.map(|(_, _, c)| c)
+        };
+        let found = match clinic {
+            Some(c) => own_patient_in(&c, &self.endpoint_id()?),
+            None => None,
         };
         *self.own_patient_slot() = Some(found.clone());
         Ok(found)
