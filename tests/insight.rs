@@ -216,12 +216,18 @@ fn risk_panel_beside_the_note() -> Result<()> {
         // item 9; the brother's words are not counted for the patient.
         app.add_patient(&ADA).await?;
         consent_to_analysis(&app).await?;
-        app.write_free_note(
+        // The panel appears beside a new note as soon as it is saved, without reopening it.
+        app.open_tab("notes").await?;
+        app.click("#new-note").await?;
+        app.click("#template-free").await?;
+        app.fill(
+            "#section-note",
             "She reports thoughts of killing herself most days this week. \
              Her brother said he wanted to die after the divorce.",
         )
         .await?;
-        app.click(".note-row").await?;
+        app.click("#save-note").await?;
+        app.wait_for_text("#note-saved", "Draft saved").await?;
         let flag = app
             .wait_for_text("#risk-panel .risk-flag", "suicidal")
             .await?

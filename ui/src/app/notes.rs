@@ -147,10 +147,19 @@ pub fn NotesTab(props: &Props) -> Html {
             }))
         })
     };
-    // The open note keeps its view (and key) once saved: only the list is refreshed.
+    // The open note keeps its view (and key) once saved: only the list is refreshed. A new
+    // note's id, once it has one, brings the risk panel beside it.
+    let saved_new = use_state(|| None::<String>);
+    {
+        let saved_new = saved_new.clone();
+        use_effect_with((*open).clone(), move |_| saved_new.set(None));
+    }
     let on_saved = {
-        let version = version.clone();
-        Callback::from(move |_id: String| version.set(*version + 1))
+        let (version, saved_new) = (version.clone(), saved_new.clone());
+        Callback::from(move |id: String| {
+            saved_new.set(Some(id));
+            version.set(*version + 1);
+        })
     };
     let on_close = {
         let (open, version) = (open.clone(), version.clone());
@@ -179,8 +188,12 @@ pub fn NotesTab(props: &Props) -> Html {
                 appointments={Rc::new((*appointments).clone())} {on_saved} {on_close} />
         };
         // Session notes get the risk panel beside them (psychotherapy notes are never analysed).
-        match o {
-            Open::Existing(id) if !psychotherapy => html! {
+        let analysed = match o {
+            Open::Existing(id) => Some(id.clone()),
+            Open::New { .. } => (*saved_new).clone(),
+        };
+        match analysed {
+            Some(id) if !psychotherapy => html! {
                 <div class="note-with-risk">
                     { view }
                     <super::risk::RiskPanel patient={props.patient.clone()} note={id.clone()} version={*version} />
