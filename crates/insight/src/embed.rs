@@ -159,24 +159,56 @@ impl Embedder {
 
     /// Word pieces of `text` as the encoder sees it ([CLS] … [SEP], cut at the maximum).
     pub fn token_count(&self, text: &str) -> Result<usize> {
-        Ok(self.encode(text)?.len())
+        Ok(self.encode(text, self.opts.max_tokens)?.len())
     }
 
-    fn encode(&self, text: &str) -> Result<Vec<u32>> {
+    /// The longest input this encoder was loaded for, in word pieces
+    /// ([`EmbedderOptions::max_tokens`]); [`Embedder::embed_max`] can cut shorter.
+    pub fn max_tokens(&self) -> usize {
+        self.opts.max_tokens
+    }
+
+    /// Word-piece ids of `text` cut at `max` (3 ≤ `max` ≤ the load-time maximum) the way the
+    /// tokenizer's own truncation cuts: the text's pieces are cut, the closing special piece
+    /// ([SEP]) is kept.
+    fn encode(&self, text: &str, max: usize) -> Result<Vec<u32>> {
         let enc = self
             .tokenizer
             .encode(text, true)
             .map_err(|e| InsightError::Tokenizer(e.to_string()))?;
-        Ok(enc.get_ids().to_vec())
+        let mut ids = enc.get_ids().to_vec();
+        let max = max.clamp(3, self.opts.max_tokens);
+        if ids.len() > max {
+            let closing = enc.get_special_tokens_mask().last() == Some(&1);
+            let last = ids.last().copied();
+            ids.truncate(if closing { max - 1 } else { max });
+            if closing {
+                ids.extend(last);
+            }
+        }
+        Ok(ids)
     }
 
     /// Unit-length embeddings of `texts`, in order. Texts are sorted by length and run in
     /// batches of [`EmbedderOptions::batch`] texts, packed end to end (no padding); batches run
     /// in parallel on rayon's pool.
     pub fn embed<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
+        self.embed_max(texts, self.opts.max_tokens)
+    }
+
+    /// [`Embedder::embed`] with each text cut at `max_tokens` word pieces (at most the
+    /// load-time [`Embedder::max_tokens`]): the same as an encoder loaded with
+    /// [`EmbedderOptions::max_tokens`]`(max_tokens)`, so one loaded encoder serves callers that
+    /// cut their input differently (semantic search at 256, the risk heads at the 128 they were
+    /// trained with).
+    pub fn embed_max<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        max_tokens: usize,
+    ) -> Result<Vec<Vec<f32>>> {
         let ids: Vec<Vec<u32>> = texts
             .iter()
-            .map(|t| self.encode(t.as_ref()))
+            .map(|t| self.encode(t.as_ref(), max_tokens))
             .collect::<Result<_>>()?;
         let mut order: Vec<usize> = (0..ids.len()).collect();
         order.sort_by_key(|&i| ids[i].len());

@@ -386,6 +386,9 @@ impl HeadFile {
 /// sentence-embedding cache, so one model can serve several threads.
 pub struct RiskModel {
     embedder: Arc<Embedder>,
+    /// Word pieces each sentence is cut to: the heads' [`HeadFile::train_tokens`], per call, so
+    /// the encoder can be one loaded for longer input (semantic search's).
+    max_tokens: usize,
     heads: HeadFile,
     cache: Mutex<HashMap<[u8; 32], Vec<f32>>>,
 }
@@ -413,6 +416,14 @@ impl RiskModel {
         Self::new(embedder, heads)
     }
 
+    /// A model over an encoder already loaded (semantic search's), with the head from a
+    /// models folder: one copy of the encoder's weights serves both. Sentences are still cut
+    /// at the heads' training length ([`Embedder::embed_max`]), so scores are the same as with
+    /// [`RiskModel::load`]. The head is read (and checked) before anything else.
+    pub fn load_over(embedder: Arc<Embedder>, models_dir: &Path) -> Result<Self, RiskError> {
+        Self::new(embedder, HeadFile::read(&head_path(models_dir))?)
+    }
+
     /// A model over an encoder already loaded (semantic search's) and a head file.
     pub fn new(embedder: Arc<Embedder>, heads: HeadFile) -> Result<Self, RiskError> {
         if embedder.fingerprint() != heads.encoder {
@@ -436,6 +447,7 @@ impl RiskModel {
         }
         Ok(Self {
             embedder,
+            max_tokens: heads.train_tokens,
             heads,
             cache: Mutex::new(HashMap::new()),
         })
@@ -444,6 +456,11 @@ impl RiskModel {
     /// Forget the cached sentence embeddings (a cold start; the bench uses it).
     pub fn clear_cache(&self) {
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// The encoder it runs on (shared with whoever else holds it).
+    pub fn encoder(&self) -> &Arc<Embedder> {
+        &self.embedder
     }
 
     /// The heads in use.
@@ -477,7 +494,7 @@ impl RiskModel {
         }
         if !todo.is_empty() {
             let batch: Vec<&str> = todo.iter().map(|&i| texts[i]).collect();
-            let vecs = self.embedder.embed(&batch)?;
+            let vecs = self.embedder.embed_max(&batch, self.max_tokens)?;
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             if cache.len() + vecs.len() > CACHE_ENTRIES {
                 cache.clear();
@@ -498,7 +515,7 @@ impl RiskModel {
     /// each text, scored as a whole (no rules): what the evaluation uses.
     pub fn probabilities<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<[f64; 3]>, RiskError> {
         let refs: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
-        let vecs = self.embedder.embed(&refs)?;
+        let vecs = self.embedder.embed_max(&refs, self.max_tokens)?;
         Ok(vecs.iter().map(|v| self.probs(v)).collect())
     }
 

@@ -299,3 +299,58 @@ fn the_synthetic_dev_and_evaluation_sets_share_no_sentence() {
         );
     }
 }
+
+/// The desktop runs the risk heads over semantic search's encoder (loaded for 256 word pieces)
+/// instead of a second copy loaded for the heads' 128: cutting per call must give exactly what
+/// a dedicated encoder gives, for text both under and over 128 word pieces.
+#[test]
+fn a_shared_encoder_scores_as_a_dedicated_one() {
+    let dir = default_models_dir();
+    let shared = std::sync::Arc::new(Embedder::load(&dir).unwrap_or_else(|e| panic!("{e}")));
+    let heads = HeadFile::read(&head_path(&dir)).unwrap();
+    assert!(heads.train_tokens < shared.max_tokens());
+    let short = "Today she reports thoughts of killing herself and says nobody would miss her.";
+    // ~40 rare words: well over 128 word pieces, so the cut matters.
+    let long = "Pneumonoultramicroscopic hyperparathyroidism, electroencephalographically \
+                counterrevolutionaries' antidisestablishmentarianism, floccinaucinihilipilification \
+                and psychophysicotherapeutics notwithstanding, she reports thoughts of killing \
+                herself; Zygomaticomaxillary otorhinolaryngological immunoelectrophoretically \
+                spectrophotofluorometric thyroparathyroidectomized pseudopseudohypoparathyroidism \
+                hepaticocholangiogastrostomy radioimmunoelectrophoresis \
+                xxxQ9zv-77-kkrt-1183-zzpq-0091-abcd-7781-qqqq-5521 hopeless tired alone.";
+    let dedicated = Embedder::load_with(
+        &dir,
+        EmbedderOptions::default().max_tokens(heads.train_tokens),
+    )
+    .unwrap();
+    assert!(shared.token_count(long).unwrap() > heads.train_tokens);
+    assert_eq!(dedicated.token_count(long).unwrap(), heads.train_tokens);
+    let cut = shared
+        .embed_max(&[short, long], heads.train_tokens)
+        .unwrap();
+    let want = dedicated.embed(&[short, long]).unwrap();
+    for (c, w) in cut.iter().zip(&want) {
+        let worst = c
+            .iter()
+            .zip(w)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(
+            worst < 1e-5,
+            "per-call cut differs from a load-time cut by {worst}"
+        );
+    }
+    // The uncut 256-piece embedding of the long text is different: the cut is real.
+    let full = shared.embed(&[long]).unwrap();
+    assert!(hearth_insight::dot(&full[0], &want[1]) < 0.9999);
+
+    let over = RiskModel::load_over(std::sync::Arc::clone(&shared), &dir).unwrap();
+    assert!(std::sync::Arc::ptr_eq(over.encoder(), &shared));
+    let own = RiskModel::new(std::sync::Arc::new(dedicated), heads).unwrap();
+    let note = format!("{short} {long}");
+    assert_eq!(
+        over.probabilities(&[short, long]).unwrap(),
+        own.probabilities(&[short, long]).unwrap()
+    );
+    assert_eq!(over.assess(&note).unwrap(), own.assess(&note).unwrap());
+}
