@@ -16,7 +16,7 @@ mod vault;
 use std::sync::Arc;
 
 use hearth_api::{ApiError, ErrorKind};
-use hearth_core::{Hearth, Session};
+use hearth_core::{Hearth, Insight, Session};
 use tauri::State;
 
 /// What every command returns to the UI.
@@ -24,6 +24,9 @@ pub(crate) type Reply<T> = Result<T, ApiError>;
 
 /// The managed state: one session with one vault file.
 pub(crate) type Shared<'a> = State<'a, Arc<Session>>;
+
+/// The managed on-device analysis service (models, background indexing), one per process.
+pub(crate) type Analysis<'a> = State<'a, Insight>;
 
 /// Every command, for [`tauri::Builder::invoke_handler`].
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {

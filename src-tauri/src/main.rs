@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hearth_core::{HearthOptions, Session};
+use hearth_core::{HearthOptions, Insight, Session};
 
 /// The vault path: `HEARTH_VAULT`, else the platform default.
 fn vault_path() -> Result<PathBuf, String> {
@@ -59,6 +59,7 @@ fn run() -> Result<(), String> {
     tracing::info!(vault = %path.display(), idle_lock = ?opts.idle_lock_period(), "starting");
     tauri::Builder::default()
         .manage(Arc::new(Session::new(path, opts)))
+        .manage(Insight::new())
         .invoke_handler(commands::handler())
         .run(tauri::generate_context!())
         .map_err(|e| format!("the window could not be opened: {e}"))

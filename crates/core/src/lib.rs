@@ -25,6 +25,8 @@ mod clinical;
 mod consent;
 mod error;
 mod export;
+#[cfg(feature = "semantic")]
+mod insight;
 mod patients;
 mod records;
 mod replica;
@@ -52,6 +54,8 @@ pub use consent::fingerprint;
 pub use error::CoreError;
 pub use export::{ExportProgress, PatientArchive};
 pub use hearth_vault::VaultError;
+#[cfg(feature = "semantic")]
+pub use insight::{Insight, InsightBuilder, ModelUnavailable, MAX_SEARCH_RESULTS, RISK_NOTICE};
 pub use research::ResearchExport;
 #[cfg(feature = "semantic")]
 pub use risk::{

@@ -5,7 +5,7 @@ use hearth_api::{
     Stored, TreatmentPlan,
 };
 
-use super::{with_hearth, Reply, Shared};
+use super::{with_hearth, Analysis, Reply, Shared};
 
 /// Book an appointment (or a series).
 #[tauri::command]
@@ -55,16 +55,26 @@ pub async fn appointment_history(session: Shared<'_>, id: String) -> Reply<Vec<H
 
 /// Start a note (a draft); `psychotherapy` makes it a psychotherapy note.
 #[tauri::command]
-pub async fn add_note(session: Shared<'_>, note: Note, psychotherapy: bool) -> Reply<Stored<Note>> {
+pub async fn add_note(
+    session: Shared<'_>,
+    insight: Analysis<'_>,
+    note: Note,
+    psychotherapy: bool,
+) -> Reply<Stored<Note>> {
     let r = with_hearth(&session, move |h| h.add_note(note, psychotherapy)).await;
-    super::insight::after_write(&session, r)
+    super::insight::after_write(&session, &insight, r)
 }
 
 /// Change a draft (the core refuses signed notes: "signed notes take addenda").
 #[tauri::command]
-pub async fn edit_note(session: Shared<'_>, id: String, note: Note) -> Reply<Stored<Note>> {
+pub async fn edit_note(
+    session: Shared<'_>,
+    insight: Analysis<'_>,
+    id: String,
+    note: Note,
+) -> Reply<Stored<Note>> {
     let r = with_hearth(&session, move |h| h.edit_note(&id, note)).await;
-    super::insight::after_write(&session, r)
+    super::insight::after_write(&session, &insight, r)
 }
 
 /// Sign and lock a draft.
@@ -77,12 +87,13 @@ pub async fn sign_note(session: Shared<'_>, id: String, signer: String) -> Reply
 #[tauri::command]
 pub async fn add_addendum(
     session: Shared<'_>,
+    insight: Analysis<'_>,
     id: String,
     text: String,
     signer: String,
 ) -> Reply<Stored<Note>> {
     let r = with_hearth(&session, move |h| h.add_addendum(&id, &text, &signer)).await;
-    super::insight::after_write(&session, r)
+    super::insight::after_write(&session, &insight, r)
 }
 
 /// One note and whether it is a psychotherapy note.
@@ -114,9 +125,14 @@ pub async fn note_history(session: Shared<'_>, id: String) -> Reply<Vec<HistoryE
 
 /// Restore a draft's earlier version, as a new change.
 #[tauri::command]
-pub async fn restore_note(session: Shared<'_>, id: String, version: String) -> Reply<Stored<Note>> {
+pub async fn restore_note(
+    session: Shared<'_>,
+    insight: Analysis<'_>,
+    id: String,
+    version: String,
+) -> Reply<Stored<Note>> {
     let r = with_hearth(&session, move |h| h.restore_note(&id, &version)).await;
-    super::insight::after_write(&session, r)
+    super::insight::after_write(&session, &insight, r)
 }
 
 /// A measure's items, answer scale and bands (no vault needed).

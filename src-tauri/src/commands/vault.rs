@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use hearth_api::VaultStatus;
 
-use super::{blocking, Reply, Shared};
+use super::{blocking, Analysis, Reply, Shared};
 
 /// Build the search index on a blocking thread; failures are only logged (the first search
 /// builds it again).
@@ -30,24 +30,32 @@ pub async fn vault_status(session: Shared<'_>) -> Reply<VaultStatus> {
 
 /// Create the vault and keep it unlocked.
 #[tauri::command]
-pub async fn create_vault(session: Shared<'_>, passphrase: String) -> Reply<VaultStatus> {
+pub async fn create_vault(
+    session: Shared<'_>,
+    insight: Analysis<'_>,
+    passphrase: String,
+) -> Reply<VaultStatus> {
     tracing::info!("creating the vault");
     let r = blocking(&session, move |s| s.create(&passphrase)).await;
     if r.is_ok() {
         warm_search(&session);
-        super::insight::request_index(&session);
+        super::insight::request_index(&session, &insight);
     }
     r
 }
 
 /// Unlock the vault.
 #[tauri::command]
-pub async fn unlock(session: Shared<'_>, passphrase: String) -> Reply<VaultStatus> {
+pub async fn unlock(
+    session: Shared<'_>,
+    insight: Analysis<'_>,
+    passphrase: String,
+) -> Reply<VaultStatus> {
     let r = blocking(&session, move |s| s.unlock(&passphrase)).await;
     tracing::info!(ok = r.is_ok(), "unlock attempt");
     if r.is_ok() {
         warm_search(&session);
-        super::insight::request_index(&session);
+        super::insight::request_index(&session, &insight);
         super::sync::ensure_node(&session).await;
     }
     r
@@ -55,9 +63,9 @@ pub async fn unlock(session: Shared<'_>, passphrase: String) -> Reply<VaultStatu
 
 /// Lock now: keys and the search index leave memory.
 #[tauri::command]
-pub async fn lock(session: Shared<'_>) -> Reply<VaultStatus> {
+pub async fn lock(session: Shared<'_>, insight: Analysis<'_>) -> Reply<VaultStatus> {
     tracing::info!("locking on request");
-    super::insight::forget();
+    insight.forget();
     super::sync::stop_node();
     blocking(&session, |s| Ok(s.lock())).await
 }
