@@ -192,14 +192,16 @@ pub fn NotesTab(props: &Props) -> Html {
             Open::Existing(id) => Some(id.clone()),
             Open::New { .. } => (*saved_new).clone(),
         };
-        match analysed {
-            Some(id) if !psychotherapy => html! {
-                <div class="note-with-risk">
-                    { view }
-                    <super::risk::RiskPanel patient={props.patient.clone()} note={id.clone()} version={*version} />
-                </div>
-            },
-            _ => view,
+        let panel = analysed.filter(|_| !psychotherapy);
+        // One wrapper either way: the editor is not rebuilt when the panel appears after the
+        // first save.
+        html! {
+            <div class={classes!("note-pane", panel.is_some().then_some("note-with-risk"))}>
+                { view }
+                if let Some(id) = panel {
+                    <super::risk::RiskPanel patient={props.patient.clone()} note={id} version={*version} />
+                }
+            </div>
         }
     } else {
         let rows = match &*list {
