@@ -269,7 +269,8 @@ impl Insight {
         let me = self.clone();
         let spawned = std::thread::Builder::new()
             .name("hearth-index".into())
-            .spawn(move || me.work());
+            // Indexing is background work: it never keeps an idle vault from locking.
+            .spawn(move || hearth_vault::in_background(|| me.work()));
         if let Err(e) = spawned {
             tracing::warn!("the indexing thread did not start: {e}");
             let mut st = guard(&self.inner.state);

@@ -53,7 +53,7 @@ pub use clinical::RESTRICTED;
 pub use consent::fingerprint;
 pub use error::CoreError;
 pub use export::{ExportProgress, PatientArchive};
-pub use hearth_vault::VaultError;
+pub use hearth_vault::{in_background, VaultError};
 #[cfg(feature = "semantic")]
 pub use insight::{Insight, InsightBuilder, ModelUnavailable, MAX_SEARCH_RESULTS, RISK_NOTICE};
 pub use research::ResearchExport;

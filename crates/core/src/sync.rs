@@ -1037,6 +1037,10 @@ impl Store for VaultStore {
         Ok(new)
     }
 
+    fn in_background(&self, f: &mut dyn FnMut()) {
+        hearth_vault::in_background(f);
+    }
+
     fn accept_evidence(&self, _peer: &Member, items: &[Vec<u8>]) -> Result<usize, StoreError> {
         self.hearth.accept_evidence(items).map_err(failed)
     }

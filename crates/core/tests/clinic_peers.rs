@@ -35,3 +35,34 @@ fn member_addresses_are_remembered_across_restarts_and_only_for_members() {
         assert!(!String::from_utf8_lossy(&bytes).contains("192.0.2.7"));
     }
 }
+
+#[test]
+fn sync_is_background_work_and_never_keeps_an_idle_vault_open() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = hearth_vault::ManualClock::starting_at(1_700_000_000_000);
+    let h = Hearth::create(
+        &dir.path().join("v.hearth"),
+        "correct horse battery staple",
+        HearthOptions::default()
+            .clock(clock.clone())
+            .idle_lock(Some(Duration::from_secs(60))),
+    )
+    .unwrap();
+    h.clinic_create(
+        "Elm Street",
+        "desk",
+        "clinician",
+        "127.0.0.1:47002".parse().unwrap(),
+        false,
+    )
+    .unwrap();
+    clock.advance(Duration::from_secs(59));
+    // What a sync session does with the store, the way the transport runs it.
+    let store = h.sync_store();
+    let mut seen = false;
+    store.in_background(&mut || seen = store.clinic().unwrap().is_some());
+    assert!(seen, "the store works in the background");
+    clock.advance(Duration::from_secs(1));
+    assert!(h.is_locked(), "a sync kept the idle vault open");
+}

@@ -258,7 +258,16 @@ impl Node {
             .await?
             .map_err(|e| NetError::Io(e.to_string()))?;
         let session = Session::accept(self.store(), self.id(), remote);
-        let out = drive(session, Vec::new(), &mut send, &mut recv, t, &|_| {}).await;
+        let out = drive(
+            session,
+            Vec::new(),
+            &mut send,
+            &mut recv,
+            t,
+            &|_| {},
+            self.store(),
+        )
+        .await;
         finish(&mut send, t).await;
         // The dialer closes the connection once it has read everything.
         let _ = tokio::time::timeout(t, conn.closed()).await;
@@ -313,9 +322,12 @@ impl Node {
             .open_bi()
             .await
             .map_err(|e| NetError::Io(e.to_string()))?;
-        let (session, first) = Session::dial(self.store(), self.id(), remote);
+        let store = self.store();
+        let mut made = None;
+        store.in_background(&mut || made = Some(Session::dial(self.store(), self.id(), remote)));
+        let (session, first) = made.ok_or_else(|| NetError::Io("no session".into()))?;
         let t = self.config.read_timeout;
-        let out = drive(session, first, &mut send, &mut recv, t, progress).await;
+        let out = drive(session, first, &mut send, &mut recv, t, progress, store).await;
         finish(&mut send, t).await;
         conn.close(VarInt::from_u32(0), b"done");
         match out? {
@@ -366,7 +378,16 @@ impl Node {
             .map_err(|e| NetError::Io(e.to_string()))?;
         let (session, first) = Session::join(self.store(), self.id(), ticket, request);
         let t = self.config.read_timeout;
-        let out = drive(session, first, &mut send, &mut recv, t, &|_| {}).await;
+        let out = drive(
+            session,
+            first,
+            &mut send,
+            &mut recv,
+            t,
+            &|_| {},
+            self.store(),
+        )
+        .await;
         finish(&mut send, t).await;
         conn.close(VarInt::from_u32(0), b"done");
         match out? {
@@ -432,6 +453,7 @@ async fn drive(
     recv: &mut RecvStream,
     t: Duration,
     progress: &(dyn Fn(&Report) + Send + Sync),
+    store: Arc<dyn Store>,
 ) -> Result<Outcome, NetError> {
     let (mut bytes_in, mut bytes_out) = (0u64, 0u64);
     loop {
@@ -476,10 +498,19 @@ async fn drive(
                 let s = &mut session;
                 // The session calls the store (SQLite): let the runtime move other tasks away.
                 // A panic anywhere in it drops this peer only.
-                tokio::task::block_in_place(|| catch_unwind(AssertUnwindSafe(|| s.handle(msg))))
-                    .unwrap_or_else(|_| {
-                        session.fault(CloseCode::Internal, "handling the peer's message panicked")
-                    })
+                tokio::task::block_in_place(|| {
+                    let mut out = None;
+                    let mut msg = Some(msg);
+                    store.in_background(&mut || {
+                        if let Some(m) = msg.take() {
+                            out = Some(catch_unwind(AssertUnwindSafe(|| s.handle(m))));
+                        }
+                    });
+                    out.unwrap_or(Err(Box::new("the store did not run the session")))
+                })
+                .unwrap_or_else(|_| {
+                    session.fault(CloseCode::Internal, "handling the peer's message panicked")
+                })
             }
             Err(why) => {
                 let code = if why.contains("within") {

@@ -142,6 +142,11 @@ pub trait Store: Send + Sync {
         let _ = (peer, offer);
         crate::witness::WitnessReply::Skipped("this device does not witness".into())
     }
+    /// Run `f` (session work that calls this store) as background work: a store over a vault
+    /// with an idle lock makes sure sync never counts as the user's activity.
+    fn in_background(&self, f: &mut dyn FnMut()) {
+        f();
+    }
     /// `peer` answered this device's checkpoint `offered`: keep a cosignature, log a refusal.
     fn witnessed(
         &self,

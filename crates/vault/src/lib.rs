@@ -363,6 +363,24 @@ impl Row {
     }
 }
 
+thread_local! {
+    static BACKGROUND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` as background work (clinic sync, indexing): vault calls made by this thread inside
+/// it do not count as use, so they never keep an idle vault from locking itself. The idle
+/// check itself still runs: a vault idle for too long locks even mid-sync.
+pub fn in_background<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            BACKGROUND.with(|b| b.set(self.0));
+        }
+    }
+    let _restore = Restore(BACKGROUND.with(|b| b.replace(true)));
+    f()
+}
+
 /// An open vault file: locked until [`Vault::unlock`] (or just created).
 pub struct Vault {
     conn: Connection,
@@ -529,13 +547,15 @@ impl Vault {
         }
     }
 
-    /// Count as use: resets the idle timer if unlocked.
+    /// Count as use: resets the idle timer if unlocked (not inside [`in_background`]).
     fn touch(&mut self) -> Result<()> {
         self.expire_if_idle();
         if self.unlocked.is_none() {
             return Err(VaultError::Locked);
         }
-        self.last_use = self.opts.clock.monotonic();
+        if !BACKGROUND.with(std::cell::Cell::get) {
+            self.last_use = self.opts.clock.monotonic();
+        }
         Ok(())
     }
 
@@ -1060,6 +1080,34 @@ mod tests {
         assert!(matches!(v.get(&id), Err(VaultError::Locked)));
         v.unlock(&pass()).unwrap();
         assert_eq!(&v.get(&id).unwrap().plaintext[..], b"x");
+    }
+
+    #[test]
+    fn background_work_does_not_keep_an_idle_vault_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::starting_at(1_700_000_000_000);
+        let o = opts()
+            .with_clock(clock.clone())
+            .with_idle_lock(Some(Duration::from_secs(60)));
+        let mut v = Vault::create(&dir.path().join("v"), &pass(), o).unwrap();
+        let k = v.create_key().unwrap();
+        let id = RecordId::random().unwrap();
+        v.put(&id, "patient", &k, b"x").unwrap();
+        clock.advance(Duration::from_secs(59));
+        // A sync reads the record in the background: it works, but is not use.
+        assert_eq!(&in_background(|| v.get(&id)).unwrap().plaintext[..], b"x");
+        clock.advance(Duration::from_secs(1));
+        assert!(v.is_locked(), "background work kept the vault open");
+        assert!(matches!(
+            in_background(|| v.get(&id)),
+            Err(VaultError::Locked)
+        ));
+        // Outside it, use counts again.
+        v.unlock(&pass()).unwrap();
+        clock.advance(Duration::from_secs(59));
+        v.get(&id).unwrap();
+        clock.advance(Duration::from_secs(59));
+        assert!(!v.is_locked());
     }
 
     #[test]

@@ -228,10 +228,13 @@ fn keep_in_sync(session: Arc<Session>) {
                 continue;
             };
             let s = Arc::clone(&session);
+            // Polling and background rounds are not the user's activity (idle lock).
             let mark = tauri::async_runtime::spawn_blocking(move || {
-                s.hearth()
-                    .ok()
-                    .and_then(|h| Some((h.change_mark().ok()?, h.clinic_info().ok()??)))
+                hearth_core::in_background(|| {
+                    s.hearth()
+                        .ok()
+                        .and_then(|h| Some((h.change_mark().ok()?, h.clinic_info().ok()??)))
+                })
             })
             .await
             .ok()
@@ -315,8 +318,10 @@ async fn sync_members(
                 net().synced_in += r.received;
                 if let Some(a) = &addrs {
                     let (h, a) = (h.clone(), a.clone());
-                    let _ =
-                        tauri::async_runtime::spawn_blocking(move || h.remember_peer(id, &a)).await;
+                    let _ = tauri::async_runtime::spawn_blocking(move || {
+                        hearth_core::in_background(|| h.remember_peer(id, &a))
+                    })
+                    .await;
                 }
             }
             Err(e) => r.error = Some(e),
