@@ -600,9 +600,15 @@ impl Session {
         self.peer_log = (log_len, log_head);
         let mut out = Vec::new();
         if self.side == Side::Acceptor {
-            // The membership gate: nothing is sent before it passes.
-            let peer = self.gate(&clinic)?;
-            self.peer = Some(peer);
+            // The membership gate: nothing is sent before it passes — except when the peer,
+            // unknown here, holds a longer registrar log: it may have joined since this device
+            // last synced. Then only this device's hello (and an empty log) goes out, the
+            // peer's entries are verified, and the gate runs again on them (`on_log`).
+            self.peer = match self.gate(&clinic) {
+                Ok(peer) => Some(peer),
+                Err(_) if log_len > clinic.len() => None,
+                Err(refusal) => return Err(refusal),
+            };
             out.push(Effect::Send(Message::Hello {
                 clinic: clinic.id(),
                 log_len: clinic.len(),

@@ -593,3 +593,59 @@ async fn connections_past_the_cap_are_refused_and_the_device_recovers() {
     );
     drop(held);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_member_syncs_with_one_that_has_not_heard_of_it_yet() {
+    let a = registrar().await;
+    let c = peer().await;
+    join(&a, &c).await;
+    let b = peer().await;
+    join(&a, &b).await;
+    // C joined before B and has not synced since: its registrar log does not name B.
+    assert!(c.store.clinic_now().unwrap().active(&b.node.id()).is_none());
+    c.store.put("n1", "session-note", &note("held by C"));
+    // B dials C directly: C takes B's longer log, checks it, then admits B.
+    let r = sync(&b, &c).await.unwrap();
+    assert_eq!(r.applied, 1, "{r:?}");
+    assert_eq!(read(&b.store, "n1", "text").as_deref(), Some("held by C"));
+    assert!(c.store.clinic_now().unwrap().active(&b.node.id()).is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_claiming_a_longer_log_gets_no_record_and_is_refused() {
+    let a = registrar().await;
+    a.store.put("n1", "session-note", &note(MARKER));
+    let clinic = a.store.clinic_now().unwrap();
+    let stranger = random_key();
+    let ep = raw_endpoint(&stranger).await;
+    let (mut send, mut recv) = raw_connect(&ep, &a).await;
+    let hello = Message::Hello {
+        clinic: clinic.id(),
+        log_len: 50,
+        log_head: [7; 32],
+    };
+    send.write_all(&hello.to_frame()).await.unwrap();
+    // Its "longer log" has nothing signed by the registrar naming it.
+    let log = Message::Log {
+        from: clinic.len(),
+        entries: Vec::new(),
+    };
+    send.write_all(&log.to_frame()).await.unwrap();
+    let (bytes, msgs) = read_all(&mut recv).await;
+    assert!(!String::from_utf8_lossy(&bytes).contains(MARKER));
+    assert!(
+        msgs.iter().all(|m| match m {
+            Message::Hello { .. } | Message::Close { .. } => true,
+            Message::Log { entries, .. } => entries.is_empty(),
+            _ => false,
+        }),
+        "nothing but a hello, an empty log and the refusal: {msgs:?}"
+    );
+    match msgs.last() {
+        Some(Message::Close { code, reason }) => {
+            assert_eq!(*code, CloseCode::NotMember);
+            assert!(reason.contains("not a member"), "{reason}");
+        }
+        other => panic!("expected a close, got {other:?}"),
+    }
+}
