@@ -74,6 +74,20 @@ fn create_clinic_invite_shows_ticket_and_qr() -> Result<()> {
             .count("#invite-qr svg path, #invite-qr svg rect")
             .await?;
         ensure!(rects > 0, "the QR code <svg> is empty");
+
+        // Network settings: a relay address that is not one is refused with the reason; a
+        // good one is kept (sealed with the clinic) and shown again later.
+        app.fill("#network-relay", "relay.example.org").await?;
+        app.click("#network-save").await?;
+        app.wait_for_text("#network-error", "https://HOST").await?;
+        app.fill("#network-relay", "https://relay.example.org:8443")
+            .await?;
+        app.click("#network-save").await?;
+        app.wait_for("#network-saved").await?;
+        app.click("#nav-patients").await?;
+        app.click("#nav-clinic").await?;
+        app.wait_for_value("#network-relay", "https://relay.example.org:8443")
+            .await?;
         app.quit().await
     })
 }

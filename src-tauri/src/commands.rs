@@ -93,6 +93,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         sync::sync_progress,
         sync::clinic_join,
         sync::clinic_remove,
+        sync::clinic_network,
         sync::sync_now,
     ]
 }

@@ -654,6 +654,17 @@ pub async fn clinic_join(ticket: &str, device: &str) -> Reply<hearth_api::Clinic
     invoke("clinic_join", &ClinicJoin { ticket, device }).await
 }
 
+/// This device's network settings (LAN discovery, the clinic's relay).
+pub async fn clinic_network(mdns: bool, relay: Option<&str>) -> Reply<hearth_api::ClinicStatus> {
+    invoke("clinic_network", &ClinicNetwork { mdns, relay }).await
+}
+
+#[derive(Serialize)]
+struct ClinicNetwork<'a> {
+    mdns: bool,
+    relay: Option<&'a str>,
+}
+
 /// Registrar: remove a member.
 pub async fn clinic_remove(endpoint: &str) -> Reply<hearth_api::ClinicStatus> {
     invoke("clinic_remove", &Endpoint { endpoint }).await

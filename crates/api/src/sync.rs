@@ -39,6 +39,12 @@ pub struct ClinicView {
     pub endpoint: String,
     /// When this is a patient's own device: the patient's record id.
     pub own_patient: Option<String>,
+    /// Clinic devices are looked for on the local network (mDNS).
+    #[serde(default)]
+    pub mdns: bool,
+    /// The clinic's self-hosted relay, if it uses one.
+    #[serde(default)]
+    pub relay: Option<String>,
     /// Members, in endpoint order.
     pub members: Vec<MemberView>,
 }

@@ -363,7 +363,7 @@ fn watch_lock(session: Arc<Session>) {
     });
 }
 
-fn view(info: Option<ClinicInfo>) -> ClinicStatus {
+fn view(info: Option<ClinicInfo>, relay: Option<String>) -> ClinicStatus {
     let n = net();
     let now = now_ms();
     let clinic = info.map(|c| {
@@ -380,6 +380,8 @@ fn view(info: Option<ClinicInfo>) -> ClinicStatus {
             role,
             endpoint: c.endpoint,
             own_patient: c.own_patient,
+            mdns: c.mdns,
+            relay,
             members: c
                 .members
                 .into_iter()
@@ -421,8 +423,8 @@ fn view(info: Option<ClinicInfo>) -> ClinicStatus {
 }
 
 async fn status(session: &Shared<'_>) -> Reply<ClinicStatus> {
-    let info = with_hearth(session, |h| h.clinic_info()).await?;
-    Ok(view(info))
+    let (info, relay) = with_hearth(session, |h| Ok((h.clinic_info()?, h.sync_relay()?))).await?;
+    Ok(view(info, relay))
 }
 
 /// The clinic this device is in (if any), its members and the node.
@@ -540,6 +542,31 @@ pub async fn clinic_join(
         h.remember_peer(registrar, &registrar_addrs)
     })
     .await?;
+    ensure_node(&session).await;
+    status(&session).await
+}
+
+/// This device's network settings: look for clinic devices on the local network (mDNS), and
+/// the clinic's self-hosted relay (none: devices reach each other directly). The node restarts
+/// with them.
+#[tauri::command]
+pub async fn clinic_network(
+    session: Shared<'_>,
+    mdns: bool,
+    relay: Option<String>,
+) -> Reply<ClinicStatus> {
+    let relay = relay
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if let Some(r) = &relay {
+        NetConfig::parse_relay(r).map_err(|e| invalid(e.to_string()))?;
+    }
+    with_hearth(&session, move |h| {
+        h.set_sync_settings(None, Some(mdns))?;
+        h.set_sync_relay(relay.as_deref())
+    })
+    .await?;
+    stop_node();
     ensure_node(&session).await;
     status(&session).await
 }

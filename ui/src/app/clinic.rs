@@ -83,6 +83,7 @@ pub fn Clinic() -> Html {
                     if c.registrar { <Invite /> }
                     <Members clinic={c.clone()} on_status={on_status.clone()} />
                     <SyncNow last={s.last_sync_ms} on_done={refresh.clone()} />
+                    <Network clinic={c.clone()} on_status={on_status.clone()} />
                 </>
             },
         },
@@ -360,6 +361,71 @@ fn Invite() -> Html {
             <button id="invite-make" type="submit" class="primary">{ "Make invite" }</button>
             if let Some(e) = &*error { <p class="error" role="alert" id="invite-error">{ e }</p> }
             { for shown }
+        </form>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct NetworkProps {
+    clinic: ClinicView,
+    on_status: Callback<ClinicStatus>,
+}
+
+/// This device's network settings: LAN discovery and the clinic's self-hosted relay.
+#[component]
+fn Network(props: &NetworkProps) -> Html {
+    let ctx = use_ctx();
+    let mdns = use_state(|| props.clinic.mdns);
+    let relay = use_state(|| props.clinic.relay.clone().unwrap_or_default());
+    let error = use_state(|| None::<String>);
+    let saved = use_state(|| false);
+    let on_save = {
+        let (ctx, mdns, relay, error, saved, on_status) = (
+            ctx.clone(),
+            mdns.clone(),
+            relay.clone(),
+            error.clone(),
+            saved.clone(),
+            props.on_status.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let (ctx, error, saved, on_status) =
+                (ctx.clone(), error.clone(), saved.clone(), on_status.clone());
+            let (m, r) = (*mdns, (*relay).clone());
+            error.set(None);
+            saved.set(false);
+            wasm_bindgen_futures::spawn_local(async move {
+                let reply = api::clinic_network(m, Some(r.as_str())).await;
+                if let Some(s) = ctx.take(reply, &error) {
+                    saved.set(true);
+                    on_status.emit(s);
+                }
+            });
+        })
+    };
+    let on_mdns = {
+        let mdns = mdns.clone();
+        Callback::from(move |e: Event| {
+            if let Some(i) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+                mdns.set(i.checked());
+            }
+        })
+    };
+    html! {
+        <form class="card" id="network-form" onsubmit={on_save}>
+            <h3>{ "Network" }</h3>
+            <label class="check">
+                <input id="network-mdns" type="checkbox" checked={*mdns} onchange={on_mdns} />
+                { " Find clinic devices on this local network (mDNS)" }
+            </label>
+            <label class="field">
+                <span>{ "Relay for devices at other sites (optional; the clinic's own iroh-relay server, e.g. https://relay.example.org)" }</span>
+                <input id="network-relay" type="text" value={(*relay).clone()} oninput={on_input(setter(relay.clone()))} />
+            </label>
+            <button id="network-save" type="submit">{ "Save network settings" }</button>
+            if *saved { <p class="small" id="network-saved" role="status">{ "Saved; this device listens again with them." }</p> }
+            if let Some(e) = &*error { <p class="error" role="alert" id="network-error">{ e }</p> }
         </form>
     }
 }
