@@ -140,7 +140,12 @@ pub struct Node {
     config: NetConfig,
     /// Permits for incoming sessions ([`NetConfig::max_sessions`]).
     sessions: Arc<tokio::sync::Semaphore>,
+    /// Told about every session served to a peer ([`Node::on_served`]).
+    served: Arc<std::sync::Mutex<Option<ServedHook>>>,
 }
+
+/// What [`Node::on_served`] calls: the peer's endpoint id and the session's report.
+pub type ServedHook = Arc<dyn Fn(&[u8; 32], &Report) + Send + Sync>;
 
 impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -190,8 +195,15 @@ impl Node {
             endpoint,
             store,
             sessions: Arc::new(tokio::sync::Semaphore::new(config.max_sessions)),
+            served: Arc::default(),
             config,
         })
+    }
+
+    /// Call `hook` after every session served to a peer that dialled this device (e.g. to
+    /// refresh screens when records arrived).
+    pub fn on_served(&self, hook: ServedHook) {
+        *self.served.lock().unwrap_or_else(|p| p.into_inner()) = Some(hook);
     }
 
     /// This endpoint's id.
@@ -274,6 +286,14 @@ impl Node {
         match out {
             Ok(Outcome::Finished(r)) => {
                 tracing::info!(peer = %hex::encode(&remote[..5]), ?r, "sync session served");
+                let hook = self
+                    .served
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                if let Some(hook) = hook {
+                    hook(&remote, &r);
+                }
                 Ok(())
             }
             Ok(Outcome::Joined(_)) => Ok(()),

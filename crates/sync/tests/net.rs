@@ -649,3 +649,29 @@ async fn a_stranger_claiming_a_longer_log_gets_no_record_and_is_refused() {
         other => panic!("expected a close, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_served_side_hears_what_a_dialling_peer_brought() {
+    let a = registrar().await;
+    let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let h = Arc::clone(&heard);
+    a.node.on_served(Arc::new(move |peer, r| {
+        h.lock().unwrap().push((*peer, r.applied));
+    }));
+    let b = peer().await;
+    join(&a, &b).await;
+    b.store.put("b1", "session-note", &note("written on B"));
+    sync(&b, &a).await.unwrap();
+    // The served session ends after the dialler's; give it its moment.
+    for _ in 0..50 {
+        if heard.lock().unwrap().iter().any(|(_, n)| *n == 1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let heard = heard.lock().unwrap().clone();
+    assert!(
+        heard.contains(&(b.node.id(), 1)),
+        "A heard of B's note: {heard:?}"
+    );
+}

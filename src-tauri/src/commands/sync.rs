@@ -157,6 +157,10 @@ pub(crate) async fn ensure_node(session: &Shared<'_>) {
     };
     match bind(session, Some(listen)).await {
         Ok(node) => {
+            // Records a peer brings when it dials this device refresh the screens too.
+            node.on_served(Arc::new(|_, r: &hearth_sync::Report| {
+                net().synced_in += r.applied as u64;
+            }));
             drop(node.serve());
             tracing::info!(addrs = ?node.addrs(), "clinic sync node listening");
             let raced = {
