@@ -91,6 +91,9 @@ enum Action {
     Navigate(Nav),
     Signer(String),
     PatientsChanged,
+    /// Clinic sync brought records in the background: refresh the list only, never the open
+    /// chart (that would reset a form or a wizard the user is in).
+    SyncedIn,
 }
 
 impl Reducible for State {
@@ -178,6 +181,7 @@ impl Reducible for State {
                 s.list_version += 1;
                 s.detail_version += 1;
             }
+            Action::SyncedIn => s.list_version += 1,
         }
         Rc::new(s)
     }
@@ -250,11 +254,11 @@ pub fn Records(props: &Props) -> Html {
     );
 
     {
-        // Records that clinic sync brought in (in the background too) show up in the lists.
+        // Records that clinic sync brought in (in the background too) show up in the list.
         let d = dispatch.clone();
         use_effect_with(props.status.synced_in, move |n| {
             if *n > 0 {
-                d.dispatch(Action::PatientsChanged);
+                d.dispatch(Action::SyncedIn);
             }
         });
     }
