@@ -471,18 +471,7 @@ fn consent_export_and_access_log() -> Result<()> {
         // its summary.
         app.open_tab("consent").await?;
         app.wait_for("#no-consents").await?;
-        app.click("#record-consent").await?;
-        let template = app.wait_for("#consent-fhir").await?;
-        app.wait_until("the consent template", Duration::from_secs(30), || {
-            let template = template.clone();
-            async move {
-                let v = template.prop("value").await.ok()??;
-                v.contains("Consent").then_some(())
-            }
-        })
-        .await?;
-        app.click("#save-consent").await?;
-        app.wait_for(".consent-row[data-status='active']").await?;
+        app.record_template_consent().await?;
         let summary = app
             .wait_for(".consent-row .consent-summary")
             .await?

@@ -281,18 +281,7 @@ fn a_cli_device_joins_and_sync_now_reaches_it() -> Result<()> {
             .await?;
             app.select_patient("Pushed Patient").await?;
             app.open_tab("consent").await?;
-            app.click("#record-consent").await?;
-            let template = app.wait_for("#consent-fhir").await?;
-            app.wait_until("the consent template", Duration::from_secs(30), || {
-                let template = template.clone();
-                async move {
-                    let v = template.prop("value").await.ok()??;
-                    v.contains("Consent").then_some(())
-                }
-            })
-            .await?;
-            app.click("#save-consent").await?;
-            app.wait_for(".consent-row[data-status='active']").await?;
+            app.record_template_consent().await?;
             app.wait_until(
                 "the laptop to receive the pushed patient",
                 Duration::from_secs(60),

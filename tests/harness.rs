@@ -530,6 +530,25 @@ impl App {
         .await
     }
 
+    /// On the open chart's Consent tab: record the pre-filled template (clinicians may read,
+    /// write and export for treatment) as a paper consent, and wait until it is listed.
+    pub async fn record_template_consent(&self) -> Result<()> {
+        self.click("#record-consent").await?;
+        let template = self.wait_for("#consent-fhir").await?;
+        self.wait_until("the consent template", Duration::from_secs(30), || {
+            let template = template.clone();
+            async move {
+                let v = template.prop("value").await.ok()??;
+                v.contains("Consent").then_some(())
+            }
+        })
+        .await?;
+        self.click("#save-consent").await?;
+        self.wait_for(".consent-row[data-status='active']")
+            .await
+            .map(drop)
+    }
+
     /// Click the patient named `name` and wait for its record's Overview.
     pub async fn select_patient(&self, name: &str) -> Result<()> {
         self.wait_for_text(".patient-row", name)
