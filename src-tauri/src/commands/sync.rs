@@ -231,29 +231,31 @@ fn keep_in_sync(session: Arc<Session>) {
                 seen = None;
                 continue;
             };
-            let s = Arc::clone(&session);
-            // Polling and background rounds are not the user's activity (idle lock).
+            let Ok(h) = session.hearth() else { continue };
+            // Polling is one cheap query, and neither it nor a round is the user's activity
+            // (idle lock); the clinic (its registrar log verified) is read only for a round.
+            let poll = h.clone();
             let mark = tauri::async_runtime::spawn_blocking(move || {
-                hearth_core::in_background(|| {
-                    s.hearth()
-                        .ok()
-                        .and_then(|h| Some((h.change_mark().ok()?, h.clinic_info().ok()??)))
-                })
+                hearth_core::in_background(|| poll.change_mark().ok())
             })
             .await
             .ok()
             .flatten();
-            let Some((mark, info)) = mark else { continue };
+            let Some(mark) = mark else { continue };
             let changed = seen.is_some_and(|m| m != mark);
             if seen.is_some() && !changed && last_round.elapsed() < every {
                 continue;
             }
             seen = Some(mark);
             last_round = Instant::now();
-            let h = match session.hearth() {
-                Ok(h) => h,
-                Err(_) => continue,
-            };
+            let read = h.clone();
+            let info = tauri::async_runtime::spawn_blocking(move || {
+                hearth_core::in_background(|| read.clinic_info().ok().flatten())
+            })
+            .await
+            .ok()
+            .flatten();
+            let Some(info) = info else { continue };
             let results = sync_members(&node, &info, &h, true).await;
             if !results.is_empty() {
                 net().last_sync_ms = Some(now_ms());
