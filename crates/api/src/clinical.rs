@@ -334,6 +334,10 @@ pub struct Attachment {
     pub blob_id: String,
     /// Description.
     pub description: String,
+    /// Whether the content is on this device (an attachment synced from another device shows
+    /// here before its content arrives).
+    #[serde(default)]
+    pub on_device: bool,
 }
 
 /// One search result.

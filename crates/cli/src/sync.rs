@@ -142,7 +142,11 @@ async fn start(h: &Hearth, listen: SocketAddr, mdns: bool) -> anyhow::Result<Nod
         Some(u) => Some(NetConfig::parse_relay(&u)?),
         None => None,
     };
-    let config = NetConfig::default().bind(listen).mdns(mdns).relay(relay);
+    let config = NetConfig::default()
+        .bind(listen)
+        .mdns(mdns)
+        .relay(relay)
+        .content_cache(Some(h.content_cache_dir()));
     Ok(Node::bind(h.sync_secret()?, h.sync_store(), config).await?)
 }
 

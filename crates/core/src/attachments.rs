@@ -4,23 +4,29 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use hearth_api::Stored;
+use hearth_records::envelope::Peek;
+use hearth_records::RecordKind;
 use hearth_records::{media_type_for, Attachment};
+use hearth_sync::Member;
+use hearth_vault::transfer::{Opener, Sealer, TransferKey};
 use hearth_vault::BlobId;
 use sha2::{Digest, Sha256};
 
 use crate::records::{parse_id, patient_key, stored};
 use crate::{CoreError, Hearth, Result};
 
-/// Hashes what passes through.
+/// Hashes what passes through, and the transfer form it seals to.
 struct Hashing<R> {
     inner: R,
     hash: Sha256,
+    sealed: Sealer<blake3::Hasher>,
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hash.update(&buf[..n]);
+        self.sealed.write_all(&buf[..n])?;
         Ok(n)
     }
 }
@@ -64,16 +70,21 @@ impl Hearth {
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| CoreError::Invalid("file: the path has no file name".into()))?;
         let file = std::fs::File::open(path).map_err(io("open", path))?;
+        let transfer = TransferKey::random().map_err(io("make a key for", path))?;
         let mut reader = Hashing {
             inner: std::io::BufReader::with_capacity(1 << 16, file),
             hash: Sha256::new(),
+            sealed: Sealer::new(&transfer, blake3::Hasher::new()),
         };
         let info = {
             let mut vault = self.vault();
             let key = patient_key(&mut vault, patient_id)?;
             vault.write_blob(&key, &mut reader, limit)?
         };
+        let (sealed, _) = reader.sealed.finish().map_err(io("read", path))?;
         let record = Attachment {
+            sealed_hash: sealed.finalize().to_hex().to_string(),
+            transfer_key: transfer.to_hex().to_string(),
             patient_id: patient_id.to_string(),
             media_type: media_type_for(&filename).to_string(),
             filename,
@@ -98,7 +109,11 @@ impl Hearth {
         let mut out = Vec::new();
         for (id, p) in self.list_records::<Attachment>(Some(patient_id))? {
             match p {
-                Ok(p) => out.push(stored(&p)?),
+                Ok(p) => {
+                    let mut a: Stored<hearth_api::Attachment> = stored(&p)?;
+                    a.record.on_device = self.content_on_device(&p.value.blob_id)?;
+                    out.push(a);
+                }
                 Err(e) => {
                     tracing::warn!(record = %id, "skipping unreadable attachment: {}", e.message())
                 }
@@ -107,11 +122,26 @@ impl Hearth {
         Ok(out)
     }
 
+    /// Whether an attachment's content (its vault blob) is complete on this device.
+    pub(crate) fn content_on_device(&self, blob_id: &str) -> Result<bool> {
+        let Ok(blob) = BlobId::new(blob_id.to_string()) else {
+            return Ok(false);
+        };
+        Ok(self.vault().blob_size(&blob)?.is_some())
+    }
+
     /// Stream an attachment's content into `out`, checking its SHA-256.
     pub fn read_attachment(&self, id: &str, out: &mut impl Write) -> Result<u64> {
         let rec = self.read_record::<Attachment>(id)?;
         let blob = BlobId::new(rec.value.blob_id.clone())
             .map_err(|_| CoreError::Invalid(format!("record {id} names no valid file")))?;
+        if !self.content_on_device(&rec.value.blob_id)? {
+            return Err(CoreError::Invalid(format!(
+                "the content of {:?} is not on this device yet: it arrives from the device that \
+                 attached it at the next sync with it",
+                rec.value.filename
+            )));
+        }
         let mut hashing = HashingWriter {
             inner: out,
             hash: Sha256::new(),
@@ -166,5 +196,146 @@ impl<W: Write> Write for HashingWriter<'_, W> {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
+    }
+}
+
+/// Content travelling between devices (the sync store's side; see `hearth_sync::Store`).
+impl Hearth {
+    /// The attachment whose transfer form has BLAKE3 `hash`, if this device has its record.
+    fn attachment_by_sealed_hash(&self, hash: &[u8; 32]) -> Result<Option<Peek<Attachment>>> {
+        let want = hex::encode(hash);
+        for (_, p) in self.list_records::<Attachment>(None)? {
+            if let Ok(p) = p {
+                if p.value.sealed_hash == want {
+                    return Ok(Some(p));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Write the transfer form of the attachment addressed by `hash` into `out`, if `peer` may
+    /// read it (the same consent decision that offers the attachment's record); returns the
+    /// record's id, or `None` when there is no such attachment here, its content is not here,
+    /// or consent does not let `peer` read it.
+    pub(crate) fn sealed_content_for(
+        &self,
+        peer: &Member,
+        hash: &[u8; 32],
+        out: &mut dyn Write,
+    ) -> Result<Option<String>> {
+        let Some(rec) = self.attachment_by_sealed_hash(hash)? else {
+            return Ok(None);
+        };
+        let a = &rec.value;
+        if !self.content_on_device(&a.blob_id)? {
+            return Ok(None);
+        }
+        let (contracts, today) = {
+            let mut vault = self.vault();
+            let today = crate::consent::today(&vault);
+            let contracts: Vec<_> = self
+                .contract_versions(&mut vault, &a.patient_id)?
+                .into_iter()
+                .map(|s| s.contract().clone())
+                .collect();
+            (contracts, today)
+        };
+        let decision = Hearth::decide_for(
+            peer,
+            &contracts,
+            &a.patient_id,
+            hearth_consent::Action::Read,
+            crate::consent::category(Attachment::CATEGORY),
+            false,
+            today,
+        )?;
+        if !decision.permit {
+            tracing::info!(record = %rec.id, reason = %decision.reason, "attachment content not sent: consent");
+            return Ok(None);
+        }
+        let key = TransferKey::from_hex(&a.transfer_key).ok_or_else(|| {
+            CoreError::Invalid(format!(
+                "attachment {}: its transfer key is malformed",
+                rec.id
+            ))
+        })?;
+        let blob = BlobId::new(a.blob_id.clone())
+            .map_err(|_| CoreError::Invalid(format!("record {} names no valid file", rec.id)))?;
+        let mut sealer = Sealer::new(&key, out);
+        self.vault().read_blob(&blob, &mut sealer)?;
+        sealer
+            .finish()
+            .map_err(|e| CoreError::Internal(format!("sealing an attachment to send: {e}")))?;
+        Ok(Some(rec.id.clone()))
+    }
+
+    /// The transfer forms (BLAKE3) of attachments whose record is here but content is not.
+    pub(crate) fn wanted_content(&self) -> Result<Vec<[u8; 32]>> {
+        let mut out = Vec::new();
+        for (_, p) in self.list_records::<Attachment>(None)? {
+            let Ok(p) = p else { continue };
+            let mut hash = [0u8; 32];
+            if hex::decode_to_slice(&p.value.sealed_hash, &mut hash).is_err() {
+                continue;
+            }
+            if !self.content_on_device(&p.value.blob_id)? {
+                out.push(hash);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Keep the content of the attachment whose transfer form (BLAKE3 `hash`) `sealed` yields:
+    /// opened with the record's key, sealed into this vault under the patient's key with the
+    /// blob id the record names, and checked against the record's size and SHA-256 (a mismatch
+    /// keeps nothing). Returns the content's size.
+    pub(crate) fn import_content(&self, hash: &[u8; 32], sealed: &mut dyn Read) -> Result<u64> {
+        let rec = self.attachment_by_sealed_hash(hash)?.ok_or_else(|| {
+            CoreError::Invalid("received content that no attachment here names".into())
+        })?;
+        let a = &rec.value;
+        let key = TransferKey::from_hex(&a.transfer_key).ok_or_else(|| {
+            CoreError::Invalid(format!(
+                "attachment {}: its transfer key is malformed",
+                rec.id
+            ))
+        })?;
+        let blob = BlobId::new(a.blob_id.clone())
+            .map_err(|_| CoreError::Invalid(format!("record {} names no valid file", rec.id)))?;
+        let mut reader = ContentCheck {
+            inner: Opener::new(&key, sealed),
+            hash: Sha256::new(),
+        };
+        let mut vault = self.vault();
+        if vault.blob_size(&blob)?.is_some() {
+            return Ok(a.size);
+        }
+        let data_key = patient_key(&mut vault, &a.patient_id)?;
+        let limit = a.size.min(self.attachment_limit);
+        let info = vault.write_blob_as(&data_key, blob.clone(), &mut reader, limit)?;
+        if info.size != a.size || hex::encode(reader.hash.finalize()) != a.sha256 {
+            let _ = vault.delete_blob(&blob);
+            return Err(hearth_vault::VaultError::Integrity {
+                id: rec.id.clone(),
+                what: "the content received does not match its size and SHA-256",
+            }
+            .into());
+        }
+        Ok(info.size)
+    }
+}
+
+/// SHA-256 of what passes through.
+struct ContentCheck<R> {
+    inner: R,
+    hash: Sha256,
+}
+
+impl<R: Read> Read for ContentCheck<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
     }
 }

@@ -28,7 +28,7 @@ fn invalid(e: impl std::fmt::Display) -> CoreError {
     CoreError::Invalid(format!("consent: {e}"))
 }
 
-fn today(vault: &Vault) -> time::Date {
+pub(crate) fn today(vault: &Vault) -> time::Date {
     hearth_records::date_of(vault.options().clock().unix_millis().div_euclid(1000))
 }
 

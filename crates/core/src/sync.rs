@@ -7,7 +7,9 @@
 //! peer is never presumed the treating clinician, so without a contract naming it (or its
 //! role) it receives nothing of a patient; psychotherapy notes are offered only when a
 //! contract names that category. A received record is merged only if the peer may write its
-//! category. Attachments (blobs) do not travel yet.
+//! category. An attachment's record travels like any other; its content travels apart (iroh-blobs,
+//! in `hearth_sync::net`), sealed under a key its record carries, and only to a peer that
+//! consent lets read the attachment.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -19,8 +21,8 @@ use hearth_consent::{
 };
 use hearth_ledger::{ConsentAction, Entry};
 use hearth_records::{
-    envelope, Appointment, Assessment, Doc, Patient, PsychotherapyNote, RecordKind, SessionNote,
-    TreatmentPlan,
+    envelope, Appointment, Assessment, Attachment, Doc, Patient, PsychotherapyNote, RecordKind,
+    SessionNote, TreatmentPlan,
 };
 use hearth_sync::{
     endpoint_id, endpoint_secret, Clinic, JoinRequest, Member, Offer, Role, SignedEntry, Store,
@@ -37,8 +39,9 @@ use crate::{audit, CoreError, Hearth, Result};
 pub(crate) const CLINIC_KIND: &str = "clinic";
 
 /// Record kinds that sync carries, patients first (a patient's records need the patient).
-const SYNCED: [&str; 6] = [
+const SYNCED: [&str; 7] = [
     "patient",
+    "attachment",
     "appointment",
     "session-note",
     "psychotherapy-note",
@@ -190,6 +193,7 @@ fn patient_and_category(kind: &str, bytes: &[u8]) -> Result<(String, Category)> 
         "psychotherapy-note" => typed::<PsychotherapyNote>(bytes),
         "assessment" => typed::<Assessment>(bytes),
         "treatment-plan" => typed::<TreatmentPlan>(bytes),
+        "attachment" => typed::<Attachment>(bytes),
         other => Err(CoreError::Invalid(format!("kind: {other:?} does not sync"))),
     }
 }
@@ -213,6 +217,7 @@ fn received_facts(kind: &str, doc: &[u8], me: &[u8]) -> Result<(String, Category
         "psychotherapy-note" => typed::<PsychotherapyNote>(doc, me),
         "assessment" => typed::<Assessment>(doc, me),
         "treatment-plan" => typed::<TreatmentPlan>(doc, me),
+        "attachment" => typed::<Attachment>(doc, me),
         other => Err(CoreError::Invalid(format!("kind: {other:?} does not sync"))),
     }
 }
@@ -641,6 +646,14 @@ impl Hearth {
     /// and not a use of the vault for the idle lock.
     pub fn change_mark(&self) -> Result<u64> {
         Ok(self.vault().log_mark()?)
+    }
+
+    /// Where sync keeps its transfer cache of attachments' content (ciphertext only): a folder
+    /// beside the vault file.
+    pub fn content_cache_dir(&self) -> std::path::PathBuf {
+        let mut p = self.path().into_os_string();
+        p.push(".transfer");
+        p.into()
     }
 
     /// The store sync sessions use over this vault.
@@ -1090,6 +1103,34 @@ impl Store for VaultStore {
         })
     }
 
+    fn sealed_content(
+        &self,
+        peer: &Member,
+        hash: &[u8; 32],
+        out: &mut dyn std::io::Write,
+    ) -> Result<Option<String>, StoreError> {
+        let sent = self
+            .hearth
+            .sealed_content_for(peer, hash, out)
+            .map_err(failed)?;
+        if let Some(id) = &sent {
+            self.shared(peer, std::slice::from_ref(id));
+        }
+        Ok(sent)
+    }
+
+    fn wanted_content(&self) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.hearth.wanted_content().map_err(failed)
+    }
+
+    fn import_content(
+        &self,
+        hash: &[u8; 32],
+        sealed: &mut dyn std::io::Read,
+    ) -> Result<u64, StoreError> {
+        self.hearth.import_content(hash, sealed).map_err(failed)
+    }
+
     fn shared(&self, peer: &Member, ids: &[String]) {
         // One access entry per record sent (action export: it left this device), appended in
         // one transaction; the purpose names the receiving device.
@@ -1352,6 +1393,7 @@ impl VaultStore {
             "psychotherapy-note" => typed::<PsychotherapyNote>(self, id, document),
             "assessment" => typed::<Assessment>(self, id, document),
             "treatment-plan" => typed::<TreatmentPlan>(self, id, document),
+            "attachment" => typed::<Attachment>(self, id, document),
             other => Err(CoreError::Invalid(format!(
                 "kind: {other:?} does not sync here"
             ))),

@@ -22,6 +22,19 @@ pub struct Attachment {
     pub blob_id: String,
     /// What it is.
     pub description: String,
+    /// BLAKE3 of the content's transfer form (sealed under `transfer_key`), hex: how devices
+    /// ask each other for it. Empty on attachments made before content travelled.
+    #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
+    pub sealed_hash: String,
+    /// The key of the transfer form (hex), known only to devices that receive this record.
+    #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
+    pub transfer_key: String,
+}
+
+fn hex64(s: &str) -> bool {
+    s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// A media type from a file name's extension (the common clinical ones).
@@ -66,7 +79,16 @@ impl RecordKind for Attachment {
         }
         check::required("media type", &self.media_type, 100)?;
         check::id("blob", &self.blob_id)?;
-        if self.sha256.len() != 64 || !self.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+        if self.sealed_hash.is_empty() != self.transfer_key.is_empty()
+            || (!self.sealed_hash.is_empty()
+                && !(hex64(&self.sealed_hash) && hex64(&self.transfer_key)))
+        {
+            return Err(RecordError::invalid(
+                "transfer",
+                "needs both a BLAKE3 hash and a key, each 64 hex digits",
+            ));
+        }
+        if !hex64(&self.sha256) {
             return Err(RecordError::invalid(
                 "sha256",
                 "is not a SHA-256 hex digest",
@@ -79,6 +101,8 @@ impl RecordKind for Attachment {
         if current.blob_id != edited.blob_id
             || current.sha256 != edited.sha256
             || current.size != edited.size
+            || current.sealed_hash != edited.sealed_hash
+            || current.transfer_key != edited.transfer_key
         {
             return Err(RecordError::Refused(
                 "an attachment's content cannot change: attach the new file instead".into(),
@@ -89,5 +113,80 @@ impl RecordKind for Attachment {
 
     fn search_text(&self) -> String {
         format!("{} {}", self.filename, self.description)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attachment() -> Attachment {
+        Attachment {
+            patient_id: "0123456789abcdef0123456789abcdef".into(),
+            filename: "ecg.pdf".into(),
+            media_type: "application/pdf".into(),
+            size: 10,
+            sha256: "a".repeat(64),
+            blob_id: "fedcba9876543210fedcba9876543210".into(),
+            description: String::new(),
+            sealed_hash: "b".repeat(64),
+            transfer_key: "c".repeat(64),
+        }
+    }
+
+    #[test]
+    fn transfer_fields_come_as_a_pair_of_hex_digests_and_never_change() {
+        let today = crate::date_of(1_750_000_000);
+        let a = attachment();
+        a.validate(today).unwrap();
+        for bad in [
+            Attachment {
+                transfer_key: String::new(),
+                ..attachment()
+            },
+            Attachment {
+                sealed_hash: "xyz".into(),
+                ..attachment()
+            },
+        ] {
+            let e = bad.validate(today).unwrap_err().to_string();
+            assert!(e.contains("transfer"), "{e}");
+        }
+        let legacy = Attachment {
+            sealed_hash: String::new(),
+            transfer_key: String::new(),
+            ..attachment()
+        };
+        legacy.validate(today).unwrap();
+        let rekeyed = Attachment {
+            transfer_key: "d".repeat(64),
+            ..attachment()
+        };
+        assert!(Attachment::check_edit(&a, &rekeyed).is_err());
+        let described = Attachment {
+            description: "12-lead".into(),
+            ..attachment()
+        };
+        Attachment::check_edit(&a, &described).unwrap();
+    }
+
+    #[test]
+    fn an_attachment_written_before_the_transfer_fields_still_reads() {
+        // A document made by the previous schema: the same map without the two fields.
+        let mut doc = automerge::AutoCommit::new();
+        let old = Attachment {
+            sealed_hash: String::new(),
+            transfer_key: String::new(),
+            ..attachment()
+        };
+        autosurgeon::reconcile_prop(&mut doc, automerge::ROOT, "data", &old).unwrap();
+        let data = match automerge::ReadDoc::get(&doc, automerge::ROOT, "data").unwrap() {
+            Some((_, id)) => id,
+            None => panic!("no data"),
+        };
+        automerge::transaction::Transactable::delete(&mut doc, &data, "sealed_hash").unwrap();
+        automerge::transaction::Transactable::delete(&mut doc, &data, "transfer_key").unwrap();
+        let back: Attachment = autosurgeon::hydrate_prop(&doc, automerge::ROOT, "data").unwrap();
+        assert_eq!(back, old);
     }
 }

@@ -8,7 +8,8 @@
 //!   records through a [`Store`];
 //! - [`guard`]: Automerge calls on peer input, checked and panic-guarded;
 //! - [`witness`]: checkpoints offered and witnessed after the rounds (ledger over the wire);
-//! - `net` (feature `net`, on by default): the iroh endpoint that carries sessions.
+//! - `net` (feature `net`, on by default): the iroh endpoint that carries sessions, and
+//!   `content`: attachments' content over iroh-blobs (sealed, BLAKE3-verified, resumable).
 //!
 //! The protocol is described in `crates/sync/DESIGN.md`.
 //!
@@ -23,6 +24,8 @@
 //! ```
 
 pub mod clinic;
+#[cfg(feature = "net")]
+pub mod content;
 pub mod guard;
 pub mod memory;
 #[cfg(feature = "net")]

@@ -23,6 +23,11 @@ struct Inner {
     invites: Vec<([u8; 32], Role)>,
     refusals: Vec<([u8; 32], String)>,
     received: Vec<String>,
+    /// Attachment content by the BLAKE3 of its bytes (here the bytes stand for a transfer
+    /// form), and which of it is not shared.
+    content: BTreeMap<[u8; 32], Vec<u8>>,
+    hidden_content: BTreeSet<[u8; 32]>,
+    wanted: BTreeSet<[u8; 32]>,
 }
 
 /// A store in memory.
@@ -93,6 +98,28 @@ impl MemoryStore {
     /// Ids of the documents held.
     pub fn ids(&self) -> Vec<String> {
         self.lock().docs.keys().cloned().collect()
+    }
+
+    /// Hold attachment content; returns its hash.
+    pub fn add_content(&self, bytes: &[u8]) -> [u8; 32] {
+        let hash = *blake3::hash(bytes).as_bytes();
+        self.lock().content.insert(hash, bytes.to_vec());
+        hash
+    }
+
+    /// Never share this content.
+    pub fn hide_content(&self, hash: [u8; 32]) {
+        self.lock().hidden_content.insert(hash);
+    }
+
+    /// Want this content (as if an attachment record named it).
+    pub fn want_content(&self, hash: [u8; 32]) {
+        self.lock().wanted.insert(hash);
+    }
+
+    /// Content held, by hash.
+    pub fn content(&self, hash: &[u8; 32]) -> Option<Vec<u8>> {
+        self.lock().content.get(hash).cloned()
     }
 
     /// Never offer this document to anyone.
@@ -234,6 +261,55 @@ impl Store for MemoryStore {
         )
         .map_err(|e| StoreError::Denied(e.to_string()))?;
         Ok(c.entries_from(0).to_vec())
+    }
+
+    fn sealed_content(
+        &self,
+        _peer: &Member,
+        hash: &[u8; 32],
+        out: &mut dyn std::io::Write,
+    ) -> Result<Option<String>, StoreError> {
+        let bytes = {
+            let i = self.lock();
+            if i.hidden_content.contains(hash) {
+                return Ok(None);
+            }
+            match i.content.get(hash) {
+                Some(b) => b.clone(),
+                None => return Ok(None),
+            }
+        };
+        out.write_all(&bytes)
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        Ok(Some(hex::encode(&hash[..8])))
+    }
+
+    fn wanted_content(&self) -> Result<Vec<[u8; 32]>, StoreError> {
+        let i = self.lock();
+        Ok(i.wanted
+            .iter()
+            .filter(|h| !i.content.contains_key(*h))
+            .copied()
+            .collect())
+    }
+
+    fn import_content(
+        &self,
+        hash: &[u8; 32],
+        sealed: &mut dyn std::io::Read,
+    ) -> Result<u64, StoreError> {
+        let mut bytes = Vec::new();
+        sealed
+            .read_to_end(&mut bytes)
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        if blake3::hash(&bytes).as_bytes() != hash {
+            return Err(StoreError::Invalid(
+                "content does not match its hash".into(),
+            ));
+        }
+        let n = bytes.len() as u64;
+        self.lock().content.insert(*hash, bytes);
+        Ok(n)
     }
 
     fn refused(&self, endpoint: [u8; 32], reason: &str) {

@@ -8,6 +8,7 @@
 
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
 use crate::clinic::{Clinic, Ticket};
+use crate::content::{Content, CONTENT_ALPN};
 use crate::session::{Effect, Report, Session, Store};
 use crate::wire::{frame_len, CloseCode, JoinRequest, Message};
 
@@ -67,6 +69,7 @@ pub struct NetConfig {
     keep_alive: Duration,
     relay: Option<iroh::RelayUrl>,
     max_sessions: usize,
+    content: Option<PathBuf>,
 }
 
 impl Default for NetConfig {
@@ -79,6 +82,7 @@ impl Default for NetConfig {
             keep_alive: Duration::from_secs(3),
             relay: None,
             max_sessions: 32,
+            content: None,
         }
     }
 }
@@ -113,6 +117,13 @@ impl NetConfig {
         Ok(u)
     }
 
+    /// Carry attachments' content too, with a transfer cache (ciphertext only) in `dir`, e.g.
+    /// beside the vault. Without it only records travel.
+    pub fn content_cache(mut self, dir: Option<PathBuf>) -> Self {
+        self.content = dir;
+        self
+    }
+
     /// At most this many incoming sessions at once (default 32); more are refused at once,
     /// so a flood of connections cannot exhaust the device. Dialled syncs do not count.
     pub fn max_sessions(mut self, n: usize) -> Self {
@@ -142,6 +153,8 @@ pub struct Node {
     sessions: Arc<tokio::sync::Semaphore>,
     /// Told about every session served to a peer ([`Node::on_served`]).
     served: Arc<std::sync::Mutex<Option<ServedHook>>>,
+    /// Attachments' content ([`NetConfig::content_cache`]).
+    content: Option<Content>,
 }
 
 /// What [`Node::on_served`] calls: the peer's endpoint id and the session's report.
@@ -178,13 +191,29 @@ impl Node {
             Some(url) => RelayMode::Custom(iroh::RelayMap::from(url.clone())),
             None => RelayMode::Disabled,
         };
+        // Another process on this vault (a `hearth node` beside the app) may hold the cache:
+        // then this one carries records only, and that one the content.
+        let content = match &config.content {
+            Some(dir) => match Content::open(dir).await {
+                Ok(c) => Some(c),
+                Err(why) => {
+                    tracing::warn!(%why, "attachments' content will not travel from this process");
+                    None
+                }
+            },
+            None => None,
+        };
+        let mut alpns = vec![ALPN.to_vec()];
+        if content.is_some() {
+            alpns.push(CONTENT_ALPN.to_vec());
+        }
         let mut builder = Endpoint::builder(presets::Minimal)
             .relay_mode(relay_mode)
             .clear_ip_transports()
             .bind_addr(config.bind)
             .map_err(|e| bind_err(e.to_string()))?
             .secret_key(SecretKey::from_bytes(&secret))
-            .alpns(vec![ALPN.to_vec()])
+            .alpns(alpns)
             .transport_config(transport);
         if config.mdns {
             builder =
@@ -196,6 +225,7 @@ impl Node {
             store,
             sessions: Arc::new(tokio::sync::Semaphore::new(config.max_sessions)),
             served: Arc::default(),
+            content,
             config,
         })
     }
@@ -257,15 +287,24 @@ impl Node {
 
     async fn serve_one(&self, incoming: iroh::endpoint::Incoming) -> Result<(), NetError> {
         let t = self.config.read_timeout;
+        let from = match incoming.remote_addr() {
+            iroh::endpoint::IncomingAddr::Ip(a) => vec![a],
+            _ => Vec::new(),
+        };
         let accepting = incoming.accept().map_err(|e| NetError::Io(e.to_string()))?;
         let conn = timeout(t, accepting)
             .await?
             .map_err(|e| NetError::Io(e.to_string()))?;
+        let remote = *conn.remote_id().as_bytes();
+        if conn.alpn() == CONTENT_ALPN {
+            if let Some(content) = &self.content {
+                return self.serve_content(content, conn, remote).await;
+            }
+        }
         if conn.alpn() != ALPN {
             conn.close(VarInt::from_u32(1), b"unknown protocol");
             return Ok(());
         }
-        let remote = *conn.remote_id().as_bytes();
         let (mut send, mut recv) = timeout(t, conn.accept_bi())
             .await?
             .map_err(|e| NetError::Io(e.to_string()))?;
@@ -294,6 +333,25 @@ impl Node {
                 if let Some(hook) = hook {
                     hook(&remote, &r);
                 }
+                // The dialler brought attachments whose content is still with it: fetch it.
+                if self.content.is_some() {
+                    let node = self.clone();
+                    tokio::spawn(async move {
+                        let mut r = Report::default();
+                        node.fetch_content(remote, &from, &mut r, &|_| {}).await;
+                        if r.attachments > 0 {
+                            tracing::info!(peer = %hex::encode(&remote[..5]), n = r.attachments, "attachments received");
+                            let hook = node
+                                .served
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .clone();
+                            if let Some(hook) = hook {
+                                hook(&remote, &r);
+                            }
+                        }
+                    });
+                }
                 Ok(())
             }
             Ok(Outcome::Joined(_)) => Ok(()),
@@ -306,6 +364,15 @@ impl Node {
         remote: [u8; 32],
         addrs: &[SocketAddr],
     ) -> Result<Connection, NetError> {
+        self.connect_to(remote, addrs, ALPN).await
+    }
+
+    async fn connect_to(
+        &self,
+        remote: [u8; 32],
+        addrs: &[SocketAddr],
+        alpn: &[u8],
+    ) -> Result<Connection, NetError> {
         let id = PublicKey::from_bytes(&remote).map_err(|e| NetError::Connect(e.to_string()))?;
         let mut addr = EndpointAddr::new(id);
         for a in addrs {
@@ -315,7 +382,7 @@ impl Node {
         if let Some(url) = &self.config.relay {
             addr = addr.with_relay_url(url.clone());
         }
-        timeout(self.config.read_timeout, self.endpoint.connect(addr, ALPN))
+        timeout(self.config.read_timeout, self.endpoint.connect(addr, alpn))
             .await?
             .map_err(|e| NetError::Connect(e.to_string()))
     }
@@ -351,9 +418,91 @@ impl Node {
         finish(&mut send, t).await;
         conn.close(VarInt::from_u32(0), b"done");
         match out? {
-            Outcome::Finished(r) => Ok(r),
+            Outcome::Finished(mut r) => {
+                self.fetch_content(remote, addrs, &mut r, progress).await;
+                Ok(r)
+            }
             Outcome::Joined(_) => Err(NetError::NoWelcome),
         }
+    }
+
+    /// Serve attachments' content to a member (the same membership gate as sync: anyone
+    /// else is refused, and logged).
+    async fn serve_content(
+        &self,
+        content: &Content,
+        conn: Connection,
+        remote: [u8; 32],
+    ) -> Result<(), NetError> {
+        let store = self.store();
+        let member = {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut m = None;
+                store.in_background(&mut || {
+                    m = Some(
+                        store
+                            .clinic()
+                            .ok()
+                            .flatten()
+                            .and_then(|c| c.active(&remote).cloned()),
+                    );
+                });
+                m.flatten()
+            })
+            .await
+            .ok()
+            .flatten()
+        };
+        let Some(member) = member else {
+            let reason = "this device is not a member of the clinic";
+            store.refused(remote, reason);
+            conn.close(VarInt::from_u32(2), reason.as_bytes());
+            return Ok(());
+        };
+        content.serve(conn, member, store).await;
+        Ok(())
+    }
+
+    /// After a session with `remote`: fetch the content of attachments this device has the
+    /// record of but not the content, counting it in `report`.
+    async fn fetch_content(
+        &self,
+        remote: [u8; 32],
+        addrs: &[SocketAddr],
+        report: &mut Report,
+        progress: &(dyn Fn(&Report) + Send + Sync),
+    ) {
+        let Some(content) = &self.content else {
+            return;
+        };
+        let store = self.store();
+        let wanted = Content::wanted(&store).await;
+        if wanted.is_empty() {
+            return;
+        }
+        let fetched = match self.connect_to(remote, addrs, CONTENT_ALPN).await {
+            Ok(conn) => {
+                let base = report.clone();
+                let f = content
+                    .fetch(&conn, &wanted, &store, &|f| {
+                        let mut now = base.clone();
+                        now.attachments = f.kept;
+                        now.attachment_bytes = f.bytes;
+                        progress(&now);
+                    })
+                    .await;
+                conn.close(VarInt::from_u32(0), b"done");
+                f
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "could not fetch attachments' content");
+                crate::content::Fetched::default()
+            }
+        };
+        report.attachments = fetched.kept;
+        report.attachment_bytes = fetched.bytes;
+        report.attachments_missing = wanted.len() - fetched.kept;
     }
 
     /// Keep `peers` in step with this device: sync with each now; then again as soon as `mark`

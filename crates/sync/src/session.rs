@@ -142,6 +142,36 @@ pub trait Store: Send + Sync {
         let _ = (peer, offer);
         crate::witness::WitnessReply::Skipped("this device does not witness".into())
     }
+    /// Attachments' content, which travels apart from the records (iroh-blobs, addressed by
+    /// the BLAKE3 of its transfer form, sealed under a key the attachment's record carries).
+    /// Write the transfer form addressed by `hash` into `out` if `peer` may read its
+    /// attachment; returns the attachment's record id, `None` when there is none here, its
+    /// content is not here, or consent does not let `peer` read it.
+    fn sealed_content(
+        &self,
+        peer: &Member,
+        hash: &[u8; 32],
+        out: &mut dyn std::io::Write,
+    ) -> Result<Option<String>, StoreError> {
+        let _ = (peer, hash, out);
+        Ok(None)
+    }
+    /// The transfer forms of attachments whose record is here but whose content is not.
+    fn wanted_content(&self) -> Result<Vec<[u8; 32]>, StoreError> {
+        Ok(Vec::new())
+    }
+    /// Keep the content whose transfer form (`hash`) `sealed` yields, checked against its
+    /// record; returns its size.
+    fn import_content(
+        &self,
+        hash: &[u8; 32],
+        sealed: &mut dyn std::io::Read,
+    ) -> Result<u64, StoreError> {
+        let _ = (hash, sealed);
+        Err(StoreError::Invalid(
+            "this store keeps no attachments".into(),
+        ))
+    }
     /// Run `f` (session work that calls this store) as background work: a store over a vault
     /// with an idle lock makes sure sync never counts as the user's activity.
     fn in_background(&self, f: &mut dyn FnMut()) {
@@ -220,6 +250,13 @@ pub struct Report {
     pub bytes_in: u64,
     /// Bytes sent (frames), counted by the transport.
     pub bytes_out: u64,
+    /// Attachments whose content arrived after the records (and is now in the vault).
+    pub attachments: usize,
+    /// Bytes of attachment content received (a resumed transfer counts only the rest).
+    pub attachment_bytes: u64,
+    /// Attachments whose content this device still lacks after the session (the peer lacks
+    /// it too, may not share it, or it did not check out); the next sync asks again.
+    pub attachments_missing: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -68,8 +68,27 @@ impl Vault {
         reader: &mut impl Read,
         limit: u64,
     ) -> Result<BlobInfo> {
-        self.touch()?;
         let id = BlobId::random()?;
+        self.write_blob_as(key, id, reader, limit)
+    }
+
+    /// [`Vault::write_blob`] under a given id (content that arrives from another device keeps
+    /// the id its record names). A half-written blob of that id is replaced; a complete one is
+    /// an error.
+    pub fn write_blob_as(
+        &mut self,
+        key: &KeyId,
+        id: BlobId,
+        reader: &mut impl Read,
+        limit: u64,
+    ) -> Result<BlobInfo> {
+        self.touch()?;
+        self.conn
+            .execute(
+                "DELETE FROM blobs WHERE blob_id = ?1 AND state = 'writing'",
+                [id.as_str()],
+            )
+            .map_err(VaultError::sqlite("starting a blob"))?;
         let now = self.opts.clock.unix_millis();
         self.conn
             .execute(

@@ -37,6 +37,7 @@ mod error;
 mod log;
 mod schema;
 pub mod soak;
+pub mod transfer;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

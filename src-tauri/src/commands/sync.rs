@@ -109,12 +109,13 @@ fn parse_peer(s: &str) -> Result<([u8; 32], Vec<SocketAddr>), ApiError> {
 
 /// Bind a node for this vault: `listen`, or a dialling-only one on any free port.
 async fn bind(session: &Shared<'_>, listen: Option<SocketAddr>) -> Reply<Node> {
-    let (secret, store, (settings, mdns), relay) = with_hearth(session, |h| {
+    let (secret, store, (settings, mdns), relay, cache) = with_hearth(session, |h| {
         Ok((
             h.sync_secret()?,
             h.sync_store(),
             h.sync_settings()?,
             h.sync_relay()?,
+            h.content_cache_dir(),
         ))
     })
     .await?;
@@ -132,7 +133,11 @@ async fn bind(session: &Shared<'_>, listen: Option<SocketAddr>) -> Reply<Node> {
     Node::bind(
         secret,
         store,
-        NetConfig::default().bind(at).mdns(mdns).relay(relay),
+        NetConfig::default()
+            .bind(at)
+            .mdns(mdns)
+            .relay(relay)
+            .content_cache(Some(cache)),
     )
     .await
     .map_err(|e| net_error(&e))

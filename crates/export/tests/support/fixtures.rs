@@ -182,6 +182,7 @@ pub fn patient_export() -> PatientExport {
                 sha256: "ab".repeat(32),
                 blob_id: "blob-1".into(),
                 description: "Signed intake form".into(),
+                ..Attachment::default()
             },
         )],
         consents: vec![consent],
