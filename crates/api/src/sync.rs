@@ -116,6 +116,15 @@ pub struct PeerSync {
     /// Bytes sent.
     #[serde(default)]
     pub bytes_out: u64,
+    /// Attachments whose content arrived (after their records).
+    #[serde(default)]
+    pub files_in: u64,
+    /// Bytes of attachment content received.
+    #[serde(default)]
+    pub file_bytes_in: u64,
+    /// Attachments whose content is still to come (the peer lacks it too, or may not share it).
+    #[serde(default)]
+    pub files_missing: u64,
 }
 
 /// A sync in progress with one member.

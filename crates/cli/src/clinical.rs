@@ -820,9 +820,14 @@ pub(crate) fn run(
                     json(out, &list)?
                 } else {
                     for a in list {
+                        let here = if a.record.on_device {
+                            ""
+                        } else {
+                            "  (content not on this device yet: it comes with the next sync)"
+                        };
                         writeln!(
                             out,
-                            "{}  {:<30} {:>12} bytes  {}",
+                            "{}  {:<30} {:>12} bytes  {}{here}",
                             a.info.id, a.record.filename, a.record.size, a.record.media_type
                         )?;
                     }

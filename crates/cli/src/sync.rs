@@ -236,7 +236,14 @@ pub(crate) fn run(
                 // A one-shot sync dials out: any free local port will do.
                 let (_, mdns) = h.sync_settings()?;
                 let node = start(h, dial_bind(&addrs), mdns).await?;
+                // Served while it runs: the peer fetches the content of attachments it brought.
+                let serving = node.serve();
                 let r = node.sync_with(id, &addrs).await;
+                if r.as_ref().is_ok_and(|r| r.attachment_records_sent > 0) {
+                    node.settle(Duration::from_secs(1), Duration::from_secs(600))
+                        .await;
+                }
+                serving.abort();
                 node.shutdown().await;
                 Ok::<_, anyhow::Error>(r?)
             })?;
@@ -252,6 +259,9 @@ pub(crate) fn run(
                         "log_entries": report.log_entries, "contracts": report.contracts,
                         "evidence": report.evidence, "incoming": report.incoming,
                         "bytes_in": report.bytes_in, "bytes_out": report.bytes_out,
+                        "attachments": report.attachments,
+                        "attachment_bytes": report.attachment_bytes,
+                        "attachments_missing": report.attachments_missing,
                         "ms": ms,
                     })
                 )?;
@@ -261,6 +271,13 @@ pub(crate) fn run(
                     "synced in {ms} ms: offered {} documents, received {} changed, {} refused, {} rounds, {} bytes in, {} out",
                     report.offered, report.applied, report.refused, report.rounds, report.bytes_in, report.bytes_out
                 )?;
+                if report.attachments + report.attachments_missing > 0 {
+                    writeln!(
+                        out,
+                        "attachments: {} received ({} bytes), {} still to come",
+                        report.attachments, report.attachment_bytes, report.attachments_missing
+                    )?;
+                }
             }
             Ok(())
         }

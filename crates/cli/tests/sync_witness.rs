@@ -141,14 +141,16 @@ fn a_checkpoint_is_final_only_once_more_than_two_thirds_of_the_stake_cosigned() 
     );
 }
 
-/// Copy every file of the device (vault and journals) to `to`, or back.
+/// Copy every file of the device (vault and journals; not the transfer cache, a folder) to
+/// `to`, or back.
 fn copy_files(from: &std::path::Path, to: &std::path::Path) {
     for f in std::fs::read_dir(to).unwrap() {
         let p = f.unwrap().path();
-        if p.file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("v.hearth")
+        if p.is_file()
+            && p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("v.hearth")
         {
             std::fs::remove_file(p).unwrap();
         }
@@ -156,7 +158,7 @@ fn copy_files(from: &std::path::Path, to: &std::path::Path) {
     for f in std::fs::read_dir(from).unwrap() {
         let p = f.unwrap().path();
         let name = p.file_name().unwrap().to_owned();
-        if name.to_string_lossy().starts_with("v.hearth") {
+        if p.is_file() && name.to_string_lossy().starts_with("v.hearth") {
             std::fs::copy(&p, to.join(name)).unwrap();
         }
     }

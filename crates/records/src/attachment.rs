@@ -79,10 +79,9 @@ impl RecordKind for Attachment {
         }
         check::required("media type", &self.media_type, 100)?;
         check::id("blob", &self.blob_id)?;
-        if self.sealed_hash.is_empty() != self.transfer_key.is_empty()
-            || (!self.sealed_hash.is_empty()
-                && !(hex64(&self.sealed_hash) && hex64(&self.transfer_key)))
-        {
+        let legacy = self.sealed_hash.is_empty() && self.transfer_key.is_empty();
+        let travels = hex64(&self.sealed_hash) && hex64(&self.transfer_key);
+        if !(legacy || travels) {
             return Err(RecordError::invalid(
                 "transfer",
                 "needs both a BLAKE3 hash and a key, each 64 hex digits",

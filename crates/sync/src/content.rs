@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use iroh::endpoint::Connection;
 use iroh_blobs::api::blobs::BlobStatus;
+use iroh_blobs::api::remote::GetProgressItem;
 use iroh_blobs::provider::events::{
     AbortReason, ConnectMode, EventMask, EventSender, ObserveMode, ProviderMessage, RequestMode,
     ThrottleMode,
@@ -35,6 +36,9 @@ use crate::session::Store;
 
 /// The ALPN content is served on.
 pub const CONTENT_ALPN: &[u8] = iroh_blobs::ALPN;
+
+/// Commit the cache's state after this many bytes of a transfer.
+const COMMIT_EVERY: u64 = 4 * 1024 * 1024;
 
 /// Bytes per piece handed between the async transfer and the blocking vault side.
 const PIECE: usize = 256 * 1024;
@@ -244,13 +248,28 @@ impl Content {
             .set(&tag, HashAndFormat::raw(hash))
             .await
             .map_err(|e| e.to_string())?;
-        let stats = self
-            .cache
-            .remote()
-            .fetch(conn.clone(), hash)
-            .complete()
-            .await
-            .map_err(|e| format!("the peer did not send it ({e})"))?;
+        // Committed now, and every few MiB while it arrives: a kill -9 loses at most the
+        // last stretch, and the next fetch asks only for what is missing.
+        let _ = self.cache.sync_db().await;
+        let mut progress = std::pin::pin!(self.cache.remote().fetch(conn.clone(), hash).stream());
+        let mut committed = 0u64;
+        let stats = loop {
+            use futures_lite::StreamExt;
+            match progress.next().await {
+                Some(GetProgressItem::Progress(n)) => {
+                    if n >= committed + COMMIT_EVERY {
+                        committed = n;
+                        let _ = self.cache.sync_db().await;
+                    }
+                }
+                Some(GetProgressItem::Done(stats)) => break stats,
+                Some(GetProgressItem::Error(e)) => {
+                    let _ = self.cache.sync_db().await;
+                    return Err(format!("the peer did not send it ({e})"));
+                }
+                None => return Err("the transfer stopped".into()),
+            }
+        };
         match self.cache.blobs().status(hash).await {
             Ok(BlobStatus::Complete { .. }) => {}
             _ => return Err("the transfer ended incomplete".into()),

@@ -155,6 +155,9 @@ pub struct Node {
     served: Arc<std::sync::Mutex<Option<ServedHook>>>,
     /// Attachments' content ([`NetConfig::content_cache`]).
     content: Option<Content>,
+    /// Content connections being served now, and when one last ended ([`Node::settle`]).
+    content_busy: Arc<std::sync::atomic::AtomicUsize>,
+    content_seen: Arc<std::sync::Mutex<tokio::time::Instant>>,
 }
 
 /// What [`Node::on_served`] calls: the peer's endpoint id and the session's report.
@@ -226,6 +229,8 @@ impl Node {
             sessions: Arc::new(tokio::sync::Semaphore::new(config.max_sessions)),
             served: Arc::default(),
             content,
+            content_busy: Arc::default(),
+            content_seen: Arc::new(std::sync::Mutex::new(tokio::time::Instant::now())),
             config,
         })
     }
@@ -460,8 +465,30 @@ impl Node {
             conn.close(VarInt::from_u32(2), reason.as_bytes());
             return Ok(());
         };
+        use std::sync::atomic::Ordering;
+        self.content_busy.fetch_add(1, Ordering::SeqCst);
         content.serve(conn, member, store).await;
+        *self.content_seen.lock().unwrap_or_else(|p| p.into_inner()) = tokio::time::Instant::now();
+        self.content_busy.fetch_sub(1, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Wait until peers have fetched the content they want from this device: no content
+    /// connection open and none for `quiet`, counted from now; at most `max`. A one-shot sync
+    /// that brought a peer new attachments calls this before it exits, so the peer (which asks
+    /// right after the session) gets their content too.
+    pub async fn settle(&self, quiet: Duration, max: Duration) {
+        use std::sync::atomic::Ordering;
+        let start = tokio::time::Instant::now();
+        loop {
+            let idle_since =
+                (*self.content_seen.lock().unwrap_or_else(|p| p.into_inner())).max(start);
+            let busy = self.content_busy.load(Ordering::SeqCst) > 0;
+            if (!busy && idle_since.elapsed() >= quiet) || start.elapsed() >= max {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// After a session with `remote`: fetch the content of attachments this device has the

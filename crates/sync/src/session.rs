@@ -250,6 +250,9 @@ pub struct Report {
     pub bytes_in: u64,
     /// Bytes sent (frames), counted by the transport.
     pub bytes_out: u64,
+    /// Attachment records sent whole (new to the peer): it will ask this device for their
+    /// content.
+    pub attachment_records_sent: usize,
     /// Attachments whose content arrived after the records (and is now in the vault).
     pub attachments: usize,
     /// Bytes of attachment content received (a resumed transfer counts only the rest).
@@ -860,6 +863,9 @@ impl Session {
             }
             budget = budget.saturating_sub(bytes.len());
             self.report.whole_sent += 1;
+            if kind == "attachment" {
+                self.report.attachment_records_sent += 1;
+            }
             shared.push(id.clone());
             items.push(BatchItem {
                 id,

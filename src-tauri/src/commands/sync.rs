@@ -164,7 +164,7 @@ pub(crate) async fn ensure_node(session: &Shared<'_>) {
         Ok(node) => {
             // Records a peer brings when it dials this device refresh the screens too.
             node.on_served(Arc::new(|_, r: &hearth_sync::Report| {
-                net().synced_in += r.applied as u64;
+                net().synced_in += (r.applied + r.attachments) as u64;
             }));
             drop(node.serve());
             tracing::info!(addrs = ?node.addrs(), "clinic sync node listening");
@@ -326,7 +326,10 @@ async fn sync_members(
                 r.refused = rep.refused as u64;
                 r.bytes_in = rep.bytes_in;
                 r.bytes_out = rep.bytes_out;
-                net().synced_in += r.received;
+                r.files_in = rep.attachments as u64;
+                r.file_bytes_in = rep.attachment_bytes;
+                r.files_missing = rep.attachments_missing as u64;
+                net().synced_in += r.received + r.files_in;
                 if let Some(a) = &addrs {
                     let (h, a) = (h.clone(), a.clone());
                     let _ = tauri::async_runtime::spawn_blocking(move || {

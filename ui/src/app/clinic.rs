@@ -532,6 +532,31 @@ struct SyncProps {
     on_done: Callback<()>,
 }
 
+/// What a sync did with attachments' files, if anything.
+fn files_line(r: &PeerSync) -> String {
+    let mut parts = Vec::new();
+    if r.files_in > 0 {
+        parts.push(format!(
+            "{} file{} received ({})",
+            r.files_in,
+            if r.files_in == 1 { "" } else { "s" },
+            human_size(r.file_bytes_in)
+        ));
+    }
+    if r.files_missing > 0 {
+        parts.push(format!(
+            "{} file{} still to come",
+            r.files_missing,
+            if r.files_missing == 1 { "" } else { "s" }
+        ));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" Attachments: {}.", parts.join(", "))
+    }
+}
+
 fn result_line(r: &PeerSync) -> Html {
     let text = if r.ok {
         format!(
@@ -548,7 +573,7 @@ fn result_line(r: &PeerSync) -> Html {
             } else {
                 String::new()
             }
-        )
+        ) + &files_line(r)
     } else {
         format!(
             "{}: not synced — {}",

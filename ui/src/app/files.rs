@@ -199,7 +199,11 @@ pub fn FilesTab(props: &Props) -> Html {
                                     <td class="num" title={format!("{} bytes", r.size)}>{ human_size(r.size) }</td>
                                     <td>{ local_time(&a.info.created_at) }</td>
                                     <td class="actions">
-                                        <button type="button" class="link small export-button" onclick={open_export}>{ "Export…" }</button>
+                                        if r.on_device {
+                                            <button type="button" class="link small export-button" onclick={open_export}>{ "Export…" }</button>
+                                        } else {
+                                            <span class="row-meta arriving" title="Synced from another device of the clinic; the file itself follows at the next sync with it.">{ "Arriving with the next sync" }</span>
+                                        }
                                     </td>
                                 </tr>
                                 if exporting.as_deref() == Some(id.as_str()) {

@@ -103,22 +103,36 @@ impl Device {
         .unwrap()
     }
 
-    /// Bytes on disk for this device (the vault and any journal next to it).
+    /// Bytes on disk for this device (the vault, any journal next to it, its transfer cache).
     pub fn disk_bytes(&self) -> u64 {
-        std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .filter_map(|e| e.ok()?.metadata().ok())
+        files_under(self.dir.path())
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
             .map(|m| m.len())
             .sum()
     }
 
-    /// Whether any file of this device contains `needle` in clear.
+    /// Whether any file of this device (its transfer cache too) contains `needle` in clear.
     pub fn files_contain(&self, needle: &str) -> bool {
-        std::fs::read_dir(self.dir.path()).unwrap().any(|f| {
-            let bytes = std::fs::read(f.unwrap().path()).unwrap();
-            String::from_utf8_lossy(&bytes).contains(needle)
+        files_under(self.dir.path()).iter().any(|f| {
+            std::fs::read(f)
+                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
         })
     }
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// Every patient (id → name) and every session note (id → its record as JSON) on a device.
