@@ -375,6 +375,18 @@ fn a_patients_own_device_receives_its_records_and_exports_them() -> Result<()> {
             "--section",
             "subjective=Sleeping better since the last session",
         ])?;
+        // A scanned letter in Ada's chart: its content follows the record to her device.
+        let letter = vault.dir().join("letter.pdf");
+        let letter_bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&letter, &letter_bytes)?;
+        clinic.ok(&[
+            "attachment",
+            "add",
+            "--patient",
+            &pid,
+            letter.to_str().context("path not UTF-8")?,
+        ])?;
+        std::fs::remove_file(&letter)?;
         // Another patient: nothing of theirs reaches Ada's device.
         clinic.ok(&["patient", "add", "--name", "Bruno Elsewhere"])?;
         let ticket = clinic.ok(&[
@@ -412,9 +424,24 @@ fn a_patients_own_device_receives_its_records_and_exports_them() -> Result<()> {
                 line.contains("registrar") || line.contains("synced"),
                 "{line}"
             );
+            ensure!(line.contains("1 file received"), "{line}");
             // Only Ada: nothing of another patient reached her device.
             app.click("#nav-patients").await?;
             app.wait_for_patients(&["Ada Hopewell"]).await?;
+            // The letter is on the device, whole: Ada saves a copy of it.
+            app.select_patient("Ada Hopewell").await?;
+            app.open_tab("files").await?;
+            app.wait_for_text(".file-row .file-name", "letter.pdf")
+                .await?;
+            app.click(".file-row .export-button").await?;
+            app.fill("#export-path", &letter.display().to_string())
+                .await?;
+            app.click("#export-save").await?;
+            app.wait_for_text("#files-notice", "Saved a copy").await?;
+            ensure!(
+                std::fs::read(&letter)? == letter_bytes,
+                "the saved letter differs from the one attached"
+            );
 
             // "Export my records": the wizard, for Ada, permitted as her own records.
             app.click("#nav-clinic").await?;

@@ -1050,9 +1050,14 @@ pub(crate) fn run(
                         }
                     )?;
                     for e in &evidence {
+                        let what = if e.kind == "cosigned" {
+                            "cosigned, as a witness,"
+                        } else {
+                            "signed"
+                        };
                         writeln!(
                             out,
-                            "EQUIVOCATION: {} ({}) signed two different checkpoints of size {} of {}",
+                            "EQUIVOCATION: {} ({}) {what} two different checkpoints of size {} of {}",
                             e.name,
                             &e.endpoint[..16.min(e.endpoint.len())],
                             e.size,

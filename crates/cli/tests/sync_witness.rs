@@ -363,3 +363,80 @@ fn equivocation_evidence_spreads_and_the_member_is_slashed_on_every_device() {
     assert_eq!(st["cosignatures"], 1, "{st}");
     assert!(is_final(&a), "{st}");
 }
+
+#[test]
+fn a_witness_that_cosigns_two_views_is_caught_by_gossip_and_slashed() {
+    // A registrar (1), w0, w1, w2 (3 each). w1's log forks; w0, its witness, is rolled back with
+    // it and cosigns both views; w2 sees both views through gossip.
+    let (a, node_a, _, w) = clinic(3);
+    let (w0, w1, w2) = (&w[0], &w[1], &w[2]);
+    stop(node_a);
+    let (b0, b1) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    copy_files(w0.dir.path(), b0.path());
+    copy_files(w1.dir.path(), b1.path());
+
+    // View one: w0 cosigns it; w1 then shows it (with w0's cosignature) to w2.
+    w1.json(&["patient", "add", "--name", "First Branch"]);
+    let first = w1.json(&["audit", "checkpoint"]);
+    let (node_w0, spec_w0) = w0.node();
+    w1.json(&["sync", "--peer", &spec_w0]);
+    stop(node_w0);
+    assert_eq!(status(w1)["cosignatures"], 1);
+    let (node_w2, spec_w2) = w2.node();
+    w1.json(&["sync", "--peer", &spec_w2]);
+    stop(node_w2);
+    assert_eq!(status(w2)["evidence"].as_array().unwrap().len(), 0);
+
+    // Both roll back: w0 forgets what it cosigned, w1 writes another history of the same size.
+    copy_files(b0.path(), w0.dir.path());
+    copy_files(b1.path(), w1.dir.path());
+    w1.json(&["patient", "add", "--name", "Second Branch"]);
+    let second = w1.json(&["audit", "checkpoint"]);
+    assert_eq!(first["size"], second["size"]);
+    assert_ne!(first["root"], second["root"]);
+    let (node_w0, spec_w0) = w0.node();
+    w1.json(&["sync", "--peer", &spec_w0]);
+    stop(node_w0);
+    assert_eq!(
+        status(w1)["cosignatures"],
+        1,
+        "w0 cosigned the second view too"
+    );
+
+    // w2 receives the second view, cosigned by w0: proof against both.
+    let (node_w2, spec_w2) = w2.node();
+    w1.json(&["sync", "--peer", &spec_w2]);
+    stop(node_w2);
+    let ev = status(w2)["evidence"].as_array().unwrap().clone();
+    let kinds: Vec<(String, String)> = ev
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_string(),
+                e["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("w0".into(), "cosigned".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("w1".into(), "log-fork".into())),
+        "{kinds:?}"
+    );
+
+    // The registrar checks both proofs and slashes both members.
+    let (node_a, spec_a) = a.node();
+    w2.json(&["sync", "--peer", &spec_a]);
+    stop(node_a);
+    let mut seen = None;
+    for name in ["w0", "w1"] {
+        let m = member(&a, name, &mut seen).clone();
+        assert_eq!(m["stake"], 0, "{m}");
+        assert_eq!(m["slashed"], true, "{m}");
+    }
+    assert_eq!(member(&a, "w2", &mut seen)["stake"], 3);
+    let text = a.ok(&["audit", "status"]);
+    assert!(text.contains("cosigned, as a witness,"), "{text}");
+}

@@ -836,12 +836,14 @@ impl Store for VaultStore {
     fn offer(&self, peer: &Member) -> Result<Offer, StoreError> {
         // Evidence of misbehaviour travels to every member, whatever consent shares.
         let evidence = self.hearth.evidence_to_share().map_err(failed)?;
+        let cosigned = self.hearth.cosigned_to_share().map_err(failed)?;
         let mut vault = self.hearth.vault();
         let today = today(&vault);
         let heads = Self::logged_heads(&mut vault).map_err(failed)?;
         let mut contracts: HashMap<String, Vec<SignedContract>> = HashMap::new();
         let mut offer = Offer {
             evidence,
+            cosigned,
             ..Offer::default()
         };
         let mut decisions: HashMap<(String, Category), bool> = HashMap::new();
@@ -1056,6 +1058,10 @@ impl Store for VaultStore {
 
     fn accept_evidence(&self, _peer: &Member, items: &[Vec<u8>]) -> Result<usize, StoreError> {
         self.hearth.accept_evidence(items).map_err(failed)
+    }
+
+    fn accept_cosigned(&self, _peer: &Member, notes: &[Vec<u8>]) -> Result<usize, StoreError> {
+        self.hearth.accept_cosigned(notes).map_err(failed)
     }
 
     fn redeem(

@@ -5,14 +5,18 @@
 //!   origin. It is written (one transaction, under the vault lock) before a cosignature leaves.
 //! - `cosigned-checkpoints` (sealed): this device's own checkpoints with the cosignatures
 //!   other members returned (signed notes with cosignature lines), newest kept.
-//! - `log-evidence` (sealed): evidence that a member's log equivocated (two checkpoints it
-//!   signed for one size with different roots), with the member's endpoint.
+//! - `log-evidence` (sealed): evidence against members: a log that signed two checkpoints for
+//!   one size with different roots, or a witness that cosigned two such checkpoints.
+//! - `checkpoint-gossip` (sealed): the cosigned checkpoints other members' devices gossiped,
+//!   per log the newest few sizes, to compare with what arrives next (a split view is caught
+//!   by whoever sees both views of one size).
 //!
 //! Finality uses the stake table of the registrar log (active members' stakes).
 
 use hearth_ledger::{Cosignature, SignedCheckpoint, StakeTable};
 use hearth_sync::witness::{
-    self as w, CheckpointOffer, LogEquivocation, MemberEvidence, Verdict, WitnessBook, WitnessReply,
+    self as w, CheckpointOffer, LogEquivocation, MemberEvidence, Proof, Verdict, WitnessBook,
+    WitnessReply,
 };
 use hearth_sync::Member;
 use hearth_vault::{RecordId, Vault};
@@ -23,6 +27,11 @@ use crate::{audit, CoreError, Hearth, Result};
 const BOOK_KIND: &str = "witness-book";
 const COSIGNED_KIND: &str = "cosigned-checkpoints";
 const EVIDENCE_KIND: &str = "log-evidence";
+const GOSSIP_KIND: &str = "checkpoint-gossip";
+/// Gossiped checkpoints kept per log (the newest sizes).
+const KEEP_GOSSIP: usize = 16;
+/// Gossiped checkpoints read from one peer at most.
+const MAX_GOSSIP_IN: usize = 256;
 /// Own checkpoints kept with their cosignatures.
 const KEEP_COSIGNED: usize = 64;
 /// Evidence items kept.
@@ -33,6 +42,13 @@ struct Cosigned {
     v: u32,
     /// Signed notes (UTF-8) with cosignature lines, oldest first.
     notes: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct Gossip {
+    v: u32,
+    /// Per log origin: signed notes with cosignature lines, smallest size first.
+    logs: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -52,10 +68,19 @@ pub struct EvidenceItem {
     pub origin: String,
     /// The size both checkpoints claim.
     pub size: u64,
-    /// Encoded `LogEquivocation` (hex): both signed checkpoints.
+    /// What it proves: `log-fork` (its log signed both checkpoints; `evidence` is an encoded
+    /// `LogEquivocation`) or `cosigned` (it cosigned both, as a witness; `evidence` is encoded
+    /// hearth-ledger `Evidence`).
+    #[serde(default = "log_fork")]
+    pub kind: String,
+    /// The proof (hex).
     pub evidence: String,
     /// When it was found (seconds since the Unix epoch).
     pub found: u64,
+}
+
+fn log_fork() -> String {
+    "log-fork".into()
 }
 
 fn internal(e: impl std::fmt::Display) -> CoreError {
@@ -225,7 +250,7 @@ impl Hearth {
                 let encoded = ev.encode();
                 let found = MemberEvidence {
                     endpoint: peer.endpoint,
-                    equivocation: ev,
+                    proof: Proof::LogFork(ev),
                 };
                 tracing::warn!(peer = %peer.name, "a member's log equivocated: evidence kept, not cosigned");
                 self.keep_evidence(peer, &found)?;
@@ -234,17 +259,22 @@ impl Hearth {
         }
     }
 
-    /// Keep verified evidence against `member` (once); the registrar then slashes the
-    /// member's stake in the registrar log, which carries it to every device. `true` if new.
+    /// Keep verified evidence against `member` (once per member, offence, log and size); the
+    /// registrar then slashes the member's stake in the registrar log, which carries it to
+    /// every device. `true` if new.
     fn keep_evidence(&self, member: &Member, ev: &MemberEvidence) -> Result<bool> {
         let (origin, size) = ev.verify(member).map_err(internal)?;
-        let encoded = ev.equivocation.encode();
+        let (kind, encoded) = match &ev.proof {
+            Proof::LogFork(e) => ("log-fork", e.encode()),
+            Proof::Cosigned(e) => ("cosigned", e.encode()),
+        };
         let mut vault = self.vault();
         let item = EvidenceItem {
             endpoint: hex::encode(member.endpoint),
             name: member.name.clone(),
             origin,
             size,
+            kind: kind.to_string(),
             evidence: hex::encode(&encoded),
             found: audit::now_secs(&vault),
         };
@@ -253,7 +283,14 @@ impl Hearth {
         let new = vault.update(&id, |rec| {
             let mut f: EvidenceFile = serde_json::from_slice(&rec.plaintext).map_err(internal)?;
             f.v = 1;
-            if f.items.iter().any(|i| i.evidence == item.evidence) {
+            let known = f.items.iter().any(|i| {
+                i.evidence == item.evidence
+                    || (i.endpoint == item.endpoint
+                        && i.kind == item.kind
+                        && i.origin == item.origin
+                        && i.size == item.size)
+            });
+            if known {
                 return Ok::<_, CoreError>((None, false));
             }
             f.items.push(item);
@@ -282,7 +319,7 @@ impl Hearth {
             && mine != member.log_key
             && self.clinic_slash(&key, member.endpoint, ev.encode())?
         {
-            tracing::warn!(member = %member.name, "stake slashed in the registrar log: its log equivocated");
+            tracing::warn!(member = %member.name, offence = ev.offence(), "stake slashed in the registrar log");
         }
         Ok(())
     }
@@ -294,14 +331,14 @@ impl Hearth {
             .iter()
             .filter_map(|i| {
                 let endpoint = hex::decode(&i.endpoint).ok()?.try_into().ok()?;
-                let equivocation = LogEquivocation::decode(&hex::decode(&i.evidence).ok()?).ok()?;
-                Some(
-                    MemberEvidence {
-                        endpoint,
-                        equivocation,
+                let bytes = hex::decode(&i.evidence).ok()?;
+                let proof = match i.kind.as_str() {
+                    "cosigned" => {
+                        Proof::Cosigned(Box::new(hearth_ledger::Evidence::decode(&bytes).ok()?))
                     }
-                    .encode(),
-                )
+                    _ => Proof::LogFork(LogEquivocation::decode(&bytes).ok()?),
+                };
+                Some(MemberEvidence { endpoint, proof }.encode())
             })
             .collect())
     }
@@ -327,6 +364,125 @@ impl Hearth {
                 Ok(true) => new += 1,
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e.message(), "evidence from a peer was ignored"),
+            }
+        }
+        Ok(new)
+    }
+
+    /// Cosigned checkpoints to gossip: this device's newest cosigned one and the newest held
+    /// of every other member's log.
+    pub(crate) fn cosigned_to_share(&self) -> Result<Vec<Vec<u8>>> {
+        let mut vault = self.vault();
+        let mut out: Vec<Vec<u8>> = cosigned_notes(&mut vault)?
+            .last()
+            .filter(|c| !c.cosignatures().is_empty())
+            .map(|c| c.to_bytes())
+            .into_iter()
+            .collect();
+        if let Some(bytes) = read_kind(&mut vault, GOSSIP_KIND)? {
+            let g: Gossip = serde_json::from_slice(&bytes).map_err(internal)?;
+            out.extend(
+                g.logs
+                    .values()
+                    .filter_map(|notes| notes.last())
+                    .map(|n| n.as_bytes().to_vec()),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Cosigned checkpoints a peer gossiped: keep those its log signed; a note for a size
+    /// already held with another root is a split view, and becomes evidence against the log
+    /// and every witness that cosigned both (kept, spread, and slashed by the registrar).
+    /// Returns how many items of evidence were new.
+    pub(crate) fn accept_cosigned(&self, notes: &[Vec<u8>]) -> Result<usize> {
+        let Some(clinic) = self.sync_store().clinic().map_err(internal)? else {
+            return Ok(0);
+        };
+        let me = self.endpoint_id()?;
+        let members: Vec<Member> = clinic.members().map(|m| m.member.clone()).collect();
+        let mut found: Vec<(Member, MemberEvidence)> = Vec::new();
+        {
+            let mut vault = self.vault();
+            let empty = serde_json::to_vec(&Gossip::default()).map_err(internal)?;
+            let id = record_id(&mut vault, GOSSIP_KIND, &empty)?;
+            vault.update(&id, |rec| {
+                let mut g: Gossip = serde_json::from_slice(&rec.plaintext).map_err(internal)?;
+                g.v = 1;
+                let mut changed = false;
+                for bytes in notes.iter().take(MAX_GOSSIP_IN) {
+                    let Ok(cp) = SignedCheckpoint::parse(bytes) else {
+                        continue;
+                    };
+                    let origin = cp.checkpoint().origin().to_string();
+                    let Some(log) = members.iter().find(|m| w::origin(m) == origin) else {
+                        continue;
+                    };
+                    // This device's own log is checked by its own history, not by gossip.
+                    if log.endpoint == me {
+                        continue;
+                    }
+                    let Ok(verifier) = w::log_verifier(log) else {
+                        continue;
+                    };
+                    if cp.verify(&verifier).is_err() {
+                        continue;
+                    }
+                    let Ok(text) = String::from_utf8(bytes.clone()) else {
+                        continue;
+                    };
+                    let held = g.logs.entry(origin).or_default();
+                    let size = cp.checkpoint().size();
+                    let same = held.iter().position(|n| {
+                        SignedCheckpoint::parse(n.as_bytes())
+                            .is_ok_and(|h| h.checkpoint().size() == size)
+                    });
+                    match same {
+                        Some(i) => {
+                            let evidence = w::split_view(log, &members, held[i].as_bytes(), bytes);
+                            if evidence.is_empty() {
+                                // The same view: keep whichever carries more cosignatures.
+                                let more =
+                                    SignedCheckpoint::parse(held[i].as_bytes()).is_ok_and(|h| {
+                                        cp.cosignatures().len() > h.cosignatures().len()
+                                    });
+                                if more {
+                                    held[i] = text;
+                                    changed = true;
+                                }
+                            }
+                            for ev in evidence {
+                                if let Some(m) = members.iter().find(|m| m.endpoint == ev.endpoint)
+                                {
+                                    found.push((m.clone(), ev));
+                                }
+                            }
+                        }
+                        None => {
+                            held.push(text);
+                            held.sort_by_key(|n| {
+                                SignedCheckpoint::parse(n.as_bytes())
+                                    .map_or(0, |c| c.checkpoint().size())
+                            });
+                            let excess = held.len().saturating_sub(KEEP_GOSSIP);
+                            held.drain(..excess);
+                            changed = true;
+                        }
+                    }
+                }
+                let bytes = if changed {
+                    Some(serde_json::to_vec(&g).map_err(internal)?)
+                } else {
+                    None
+                };
+                Ok::<_, CoreError>((bytes, ()))
+            })?;
+        }
+        let mut new = 0;
+        for (m, ev) in found {
+            tracing::warn!(member = %m.name, offence = ev.offence(), "a split view: evidence kept");
+            if self.keep_evidence(&m, &ev)? {
+                new += 1;
             }
         }
         Ok(new)

@@ -173,6 +173,7 @@ impl Store for MemoryStore {
             contracts: Vec::new(),
             docs,
             evidence: Vec::new(),
+            cosigned: Vec::new(),
         })
     }
 

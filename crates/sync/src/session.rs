@@ -65,6 +65,8 @@ pub struct Offer {
     /// Evidence of members' misbehaviour this device holds (encoded
     /// [`crate::witness::MemberEvidence`]).
     pub evidence: Vec<Vec<u8>>,
+    /// Cosigned checkpoints to gossip: the newest this device holds of each member's log.
+    pub cosigned: Vec<Vec<u8>>,
 }
 
 /// The records and clinic state of this device, as sync needs them. Implemented by
@@ -104,6 +106,13 @@ pub trait Store: Send + Sync {
     /// member's stake); returns how many items were new. Items that do not verify are ignored.
     fn accept_evidence(&self, peer: &Member, items: &[Vec<u8>]) -> Result<usize, StoreError> {
         let _ = (peer, items);
+        Ok(0)
+    }
+    /// Cosigned checkpoints gossiped by `peer`: keep what verifies, compare with those held
+    /// for the same log and size, and keep (and spread) evidence against a log or witness that
+    /// signed two views; returns how many new items of evidence that made.
+    fn accept_cosigned(&self, peer: &Member, notes: &[Vec<u8>]) -> Result<usize, StoreError> {
+        let _ = (peer, notes);
         Ok(0)
     }
     /// Consent contracts received from `peer`; returns how many were new.
@@ -488,8 +497,9 @@ impl Session {
                     contracts,
                     docs,
                     evidence,
+                    cosigned,
                 },
-            ) => self.on_manifest(contracts, docs, &evidence),
+            ) => self.on_manifest(contracts, docs, &evidence, &cosigned),
             (Phase::Rounds, _, Message::Batch { items }) => self.on_batch(items),
             (Phase::Rounds | Phase::Witnessing, Side::Acceptor, Message::Done) => {
                 Ok(vec![Effect::Finished(self.report.clone())])
@@ -742,6 +752,7 @@ impl Session {
             contracts: offer.contracts,
             docs: offer.docs,
             evidence: offer.evidence,
+            cosigned: offer.cosigned,
         })
     }
 
@@ -750,6 +761,7 @@ impl Session {
         contracts: Vec<Vec<u8>>,
         docs: Vec<DocMeta>,
         evidence: &[Vec<u8>],
+        cosigned: &[Vec<u8>],
     ) -> Result<Vec<Effect>, (CloseCode, String)> {
         let peer = self.peer.clone().ok_or_else(|| Self::internal("no peer"))?;
         if !evidence.is_empty() {
@@ -757,6 +769,12 @@ impl Session {
             self.report.evidence += self
                 .store
                 .accept_evidence(&peer, evidence)
+                .map_err(Self::internal)?;
+        }
+        if !cosigned.is_empty() {
+            self.report.evidence += self
+                .store
+                .accept_cosigned(&peer, cosigned)
                 .map_err(Self::internal)?;
         }
         if !contracts.is_empty() {

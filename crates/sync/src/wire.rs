@@ -206,6 +206,10 @@ pub enum Message {
         /// Evidence of members' misbehaviour the sender holds
         /// ([`crate::witness::MemberEvidence`], encoded), so it spreads to every device.
         evidence: Vec<Vec<u8>>,
+        /// Cosigned checkpoints the sender holds, the newest of each member's log (signed
+        /// notes with cosignature lines): gossip, so a log or witness that shows two views of
+        /// one size is caught by whoever sees both. Optional on the wire (absent: none).
+        cosigned: Vec<Vec<u8>>,
     },
     /// One round of per-document sync.
     Batch {
@@ -392,6 +396,7 @@ impl Message {
                 contracts,
                 docs,
                 evidence,
+                cosigned,
             } => {
                 w.u8(T_MANIFEST);
                 w.len(contracts.len());
@@ -410,6 +415,10 @@ impl Message {
                 w.len(evidence.len());
                 for e in evidence {
                     w.bytes(e);
+                }
+                w.len(cosigned.len());
+                for c in cosigned {
+                    w.bytes(c);
                 }
             }
             Message::Batch { items } => {
@@ -530,10 +539,20 @@ impl Message {
                 for _ in 0..n {
                     evidence.push(r.bytes()?);
                 }
+                // Devices from before checkpoint gossip end the manifest here.
+                let mut cosigned = Vec::new();
+                if r.end().is_err() {
+                    let n = r.count(4)?;
+                    cosigned.reserve(n);
+                    for _ in 0..n {
+                        cosigned.push(r.bytes()?);
+                    }
+                }
                 Message::Manifest {
                     contracts,
                     docs,
                     evidence,
+                    cosigned,
                 }
             }
             T_BATCH => {
@@ -672,7 +691,18 @@ mod tests {
                 heads: vec![[1; 32], [2; 32]],
             }],
             evidence: vec![vec![1, 2, 3]],
+            cosigned: vec![b"log\n3\nroot\n".to_vec()],
         });
+        // A manifest from a device before gossip (no trailing list) still reads.
+        let old = Message::Manifest {
+            contracts: vec![],
+            docs: vec![],
+            evidence: vec![vec![9]],
+            cosigned: vec![],
+        };
+        let frame = old.to_frame();
+        let payload = &frame[4..frame.len() - 4];
+        assert_eq!(Message::decode(payload).unwrap(), old);
         round_trip(Message::Batch {
             items: vec![
                 BatchItem {

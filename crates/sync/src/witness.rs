@@ -260,25 +260,44 @@ impl LogEquivocation {
     }
 }
 
+/// What evidence against a member proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proof {
+    /// The member's log signed two checkpoints of one size with different roots.
+    LogFork(LogEquivocation),
+    /// The member, as a witness, cosigned two checkpoints of one log and size with different
+    /// roots (hearth-ledger evidence, checkable with its witness key alone).
+    Cosigned(Box<hearth_ledger::Evidence>),
+}
+
 /// Evidence against one clinic member, as it travels between devices: the member's endpoint
-/// and the proof (today: its log signed two checkpoints of one size). Anyone can check it
-/// against the member's log key from the registrar log; the registrar then slashes the
-/// member's stake to zero, and the registrar log carries that to every device.
+/// and the proof. Anyone can check it against the member's keys from the registrar log; the
+/// registrar then slashes the member's stake to zero, and the registrar log carries that to
+/// every device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberEvidence {
     /// The member's endpoint id.
     pub endpoint: [u8; 32],
     /// The proof.
-    pub equivocation: LogEquivocation,
+    pub proof: Proof,
 }
 
 impl MemberEvidence {
-    /// `u8 1 | endpoint | bytes LogEquivocation`.
+    /// `u8 1 | endpoint | bytes LogEquivocation` or `u8 2 | endpoint | bytes ledger Evidence`.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::default();
-        w.u8(1);
-        w.raw(&self.endpoint);
-        w.bytes(&self.equivocation.encode());
+        match &self.proof {
+            Proof::LogFork(e) => {
+                w.u8(1);
+                w.raw(&self.endpoint);
+                w.bytes(&e.encode());
+            }
+            Proof::Cosigned(e) => {
+                w.u8(2);
+                w.raw(&self.endpoint);
+                w.bytes(&e.encode());
+            }
+        }
         w.0
     }
 
@@ -286,31 +305,122 @@ impl MemberEvidence {
     pub fn decode(bytes: &[u8]) -> Result<Self, EquivocationError> {
         let mut r = Reader::new(bytes, "member evidence");
         let f = |e: WireError| EquivocationError::Decode(e.to_string());
-        if r.u8().map_err(f)? != 1 {
-            return Err(EquivocationError::Decode("unknown format".into()));
-        }
+        let kind = r.u8().map_err(f)?;
         let endpoint = r.array().map_err(f)?;
-        let equivocation = LogEquivocation::decode(&r.bytes().map_err(f)?)?;
+        let body = r.bytes().map_err(f)?;
         r.end().map_err(f)?;
-        Ok(Self {
-            endpoint,
-            equivocation,
-        })
+        let proof = match kind {
+            1 => Proof::LogFork(LogEquivocation::decode(&body)?),
+            2 => Proof::Cosigned(Box::new(
+                hearth_ledger::Evidence::decode(&body)
+                    .map_err(|e| EquivocationError::Decode(e.to_string()))?,
+            )),
+            _ => return Err(EquivocationError::Decode("unknown kind".into())),
+        };
+        Ok(Self { endpoint, proof })
     }
 
-    /// Checks it against `member` (whose endpoint it must name): origin and size.
+    /// Checks it against `member` (whose endpoint it must name): the log's origin and the size
+    /// of the conflicting views.
     pub fn verify(&self, member: &Member) -> Result<(String, u64), EquivocationError> {
         if member.endpoint != self.endpoint {
             return Err(EquivocationError::NotConflicting);
         }
-        let verifier =
-            log_verifier(member).map_err(|_| EquivocationError::BadCheckpoint("first"))?;
-        let (origin, size) = self.equivocation.verify(&verifier)?;
-        if origin != self::origin(member) {
-            return Err(EquivocationError::NotConflicting);
+        match &self.proof {
+            Proof::LogFork(e) => {
+                let verifier =
+                    log_verifier(member).map_err(|_| EquivocationError::BadCheckpoint("first"))?;
+                let (origin, size) = e.verify(&verifier)?;
+                if origin != self::origin(member) {
+                    return Err(EquivocationError::NotConflicting);
+                }
+                Ok((origin, size))
+            }
+            Proof::Cosigned(e) => {
+                let key =
+                    witness_key(member).map_err(|_| EquivocationError::BadCheckpoint("first"))?;
+                if e.witness != key {
+                    return Err(EquivocationError::BadCheckpoint("first"));
+                }
+                match hearth_ledger::verify_evidence(e) {
+                    Ok(
+                        hearth_ledger::Offence::Equivocation
+                        | hearth_ledger::Offence::Inconsistency,
+                    ) => {
+                        let cp = &e.first.checkpoint;
+                        Ok((cp.origin().to_string(), cp.size()))
+                    }
+                    Ok(_) | Err(_) => Err(EquivocationError::NotConflicting),
+                }
+            }
         }
-        Ok((origin, size))
     }
+
+    /// What it proves, in words.
+    pub fn offence(&self) -> &'static str {
+        match self.proof {
+            Proof::LogFork(_) => "its log signed two views",
+            Proof::Cosigned(_) => "it cosigned two views of a log",
+        }
+    }
+}
+
+/// Two checkpoints of `log`'s log (signed notes with cosignature lines) that claim the same
+/// size with different roots: evidence against the log (it signed both), and against every
+/// one of `witnesses` whose valid cosignature is on both. Empty when they do not conflict or
+/// the log did not sign both.
+pub fn split_view(log: &Member, witnesses: &[Member], a: &[u8], b: &[u8]) -> Vec<MemberEvidence> {
+    let Ok(verifier) = log_verifier(log) else {
+        return Vec::new();
+    };
+    let parse = |bytes: &[u8]| {
+        let cp = SignedCheckpoint::parse(bytes).ok()?;
+        cp.verify(&verifier).ok()?;
+        Some(cp)
+    };
+    let (Some(ca), Some(cb)) = (parse(a), parse(b)) else {
+        return Vec::new();
+    };
+    let (pa, pb) = (ca.checkpoint(), cb.checkpoint());
+    if pa.origin() != origin(log)
+        || pa.origin() != pb.origin()
+        || pa.size() != pb.size()
+        || pa.root() == pb.root()
+    {
+        return Vec::new();
+    }
+    let mut out = vec![MemberEvidence {
+        endpoint: log.endpoint,
+        proof: Proof::LogFork(LogEquivocation {
+            first: a.to_vec(),
+            second: b.to_vec(),
+        }),
+    }];
+    let (ta, tb) = (pa.to_text(), pb.to_text());
+    for w in witnesses {
+        let Ok(key) = witness_key(w) else { continue };
+        let on = |cp: &SignedCheckpoint, text: &str| {
+            cp.cosignatures().into_iter().find(|c| key.verify(text, c))
+        };
+        let (Some(x), Some(y)) = (on(&ca, &ta), on(&cb, &tb)) else {
+            continue;
+        };
+        let first = hearth_ledger::CosignedCheckpoint {
+            checkpoint: pa.clone(),
+            cosignature: x,
+        };
+        let second = hearth_ledger::CosignedCheckpoint {
+            checkpoint: pb.clone(),
+            cosignature: y,
+        };
+        if let Some(e) = hearth_ledger::Evidence::equivocation(&key, first, second) {
+            out.push(MemberEvidence {
+                endpoint: w.endpoint,
+                proof: Proof::Cosigned(Box::new(e)),
+            });
+        }
+    }
+    out
 }
 
 /// What a witness keeps between sessions: the ledger witness state and, per origin, the last
@@ -663,6 +773,65 @@ mod tests {
                 &mut book,
             );
             assert!(matches!(r, WitnessReply::Refused(_)), "{r:?}");
+        }
+    }
+
+    /// `note` with a cosignature by `w` added.
+    fn cosigned_by(note: &[u8], w: &SigningKey, at: u64) -> Vec<u8> {
+        let mut cp = SignedCheckpoint::parse(note).unwrap();
+        let c = witness_signer(w)
+            .unwrap()
+            .cosign(&cp.checkpoint().to_text(), at);
+        cp.add_cosignature(&c);
+        cp.to_bytes()
+    }
+
+    #[test]
+    fn a_split_view_is_evidence_against_the_log_and_every_witness_on_both_sides() {
+        let (log_key, w_key, honest_key) = (
+            SigningKey::from_bytes(&[1; 32]),
+            SigningKey::from_bytes(&[2; 32]),
+            SigningKey::from_bytes(&[4; 32]),
+        );
+        let (log, w, honest) = (
+            member(&log_key, 9),
+            member(&w_key, 8),
+            member(&honest_key, 7),
+        );
+        let members = [log.clone(), w.clone(), honest.clone()];
+        let one = cosigned_by(&signed(&log_key, &log, &tree(0, 6), 6), &w_key, 10);
+        let one = cosigned_by(&one, &honest_key, 11);
+        let two = cosigned_by(&signed(&log_key, &log, &tree(5, 6), 6), &w_key, 12);
+
+        let found = split_view(&log, &members, &one, &two);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(matches!(found[0].proof, Proof::LogFork(_)));
+        assert_eq!(found[0].verify(&log).unwrap().1, 6);
+        let against_w = &found[1];
+        assert_eq!(against_w.endpoint, w.endpoint);
+        assert!(matches!(against_w.proof, Proof::Cosigned(_)));
+        // It travels, and checks out against w's keys only.
+        let back = MemberEvidence::decode(&against_w.encode()).unwrap();
+        assert_eq!(&back, against_w);
+        assert_eq!(back.verify(&w).unwrap(), (origin(&log), 6));
+        assert!(back.verify(&honest).is_err());
+        let mut posing = back.clone();
+        posing.endpoint = honest.endpoint;
+        assert!(
+            posing.verify(&honest).is_err(),
+            "w's proof does not convict another"
+        );
+
+        // The same view, a smaller or larger one, or a note the log did not sign: nothing.
+        assert!(split_view(&log, &members, &one, &one).is_empty());
+        let seven = signed(&log_key, &log, &tree(0, 7), 7);
+        assert!(split_view(&log, &members, &one, &seven).is_empty());
+        let forged = cosigned_by(&signed(&w_key, &log, &tree(5, 6), 6), &w_key, 13);
+        assert!(split_view(&log, &members, &one, &forged).is_empty());
+        // Garbage never panics.
+        for n in [0usize, 1, 40, 300] {
+            assert!(split_view(&log, &members, &one, &vec![0x5a; n]).is_empty());
+            assert!(MemberEvidence::decode(&vec![2; n]).is_err());
         }
     }
 

@@ -396,6 +396,7 @@ async fn hostile_peer_is_dropped_without_panic_and_others_keep_syncing() {
                 heads: vec![[7; 32]],
             }],
             evidence: vec![],
+            cosigned: vec![],
         };
         s.write_all(&manifest.to_frame()).await.unwrap();
         let batch = Message::Batch {
