@@ -9,6 +9,9 @@ export CARGO_TERM_COLOR ?= never
 export CARGO_INCREMENTAL ?= 0
 # The FHIR validator the export tests run (installed by scripts/setup.sh).
 export HEARTH_FHIR_PYTHON ?= $(HOME)/.cache/hearth/fhir-venv/bin/python
+# The models `make setup` installs in this checkout (a build reused from another checkout of the
+# shared target dir would otherwise look in that checkout's models/).
+export HEARTH_MODELS_DIR ?= $(CURDIR)/models
 # The labelled research data of the risk model lives beside the repo (never in it). Where it is
 # present, the held-out figures must be recomputed: a missing data set is then a failure.
 ifneq ($(wildcard $(CURDIR)/../shared/data/risk),)

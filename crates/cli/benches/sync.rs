@@ -46,7 +46,11 @@ fn syncthing_first_sync(files: usize) -> Result<f64, String> {
     if std::env::var("HEARTH_SYNCTHING").is_ok_and(|v| v == "none") {
         return Err("HEARTH_SYNCTHING=none".into());
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/syncthing.sh");
+    let script = Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+    )
+    .join("../../bench/syncthing.sh");
     let out = Command::new("bash")
         .arg(&script)
         .arg(files.to_string())

@@ -158,9 +158,10 @@ fn an_exported_archive_verifies_offline_and_its_fhir_is_valid_r4() {
 
     // An independent R4 validator (PyPI fhir.resources 6.4.0, set up by scripts/setup.sh).
     let python = std::env::var("HEARTH_FHIR_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../export/tests/fhir_validate.py"
+    let script = format!(
+        "{}/../export/tests/fhir_validate.py",
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())
     );
     let mut child = Command::new(&python)
         .arg(script)

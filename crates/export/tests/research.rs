@@ -151,7 +151,11 @@ fn research_resources_are_valid_fhir_r4() {
     let bundle =
         serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": entries});
     let python = std::env::var("HEARTH_FHIR_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fhir_validate.py");
+    let script = format!(
+        "{}/tests/fhir_validate.py",
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())
+    );
     let mut child = Command::new(&python)
         .arg(script)
         .stdin(Stdio::piped())

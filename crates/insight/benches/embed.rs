@@ -108,8 +108,11 @@ struct Torch {
 impl Torch {
     /// Start the process and load the model with `texts`; start-up is not timed by the rounds.
     fn start(py: &PathBuf, texts: &[String]) -> Result<Self, String> {
-        let script =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bench/torch_baseline.py");
+        let script = PathBuf::from(
+            std::env::var("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+        )
+        .join("../../bench/torch_baseline.py");
         let stderr = tempfile::tempfile().unwrap();
         let mut child = Command::new(py)
             .arg(&script)

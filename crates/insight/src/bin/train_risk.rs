@@ -153,8 +153,11 @@ fn main() -> Res<()> {
 
 /// The synthetic clinical dev set: (label, sentence).
 fn synthetic_dev() -> Res<Vec<(bool, String)>> {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/risk/synthetic_dev.tsv");
+    let path = PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+    )
+    .join("../../models/risk/synthetic_dev.tsv");
     Ok(std::fs::read_to_string(path)?
         .lines()
         .filter(|l| !l.starts_with('#') && !l.starts_with("label\t") && !l.trim().is_empty())
@@ -555,7 +558,11 @@ fn train(examples: &[Example], cache: &Cache, model: &Arc<Embedder>) -> Res<()> 
             "si_head_on_depsign_test_severe_vs_not": si_on_depsign,
         },
     });
-    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/risk");
+    let out = PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+    )
+    .join("../../models/risk");
     std::fs::create_dir_all(&out)?;
     std::fs::write(out.join(HEAD_FILE), serde_json::to_string(&heads)? + "\n")?;
     std::fs::write(
