@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
-use hearth_core::{ClinicInfo, Hearth, DEFAULT_SYNC_PORT};
+use hearth_core::{join_clinic, ClinicInfo, ClinicNode, Hearth, NodeOptions, DEFAULT_SYNC_PORT};
 use hearth_sync::net::{NetConfig, Node};
 use hearth_sync::Ticket;
 
@@ -317,15 +317,8 @@ fn clinic(h: &Hearth, cmd: ClinicCmd, json: bool, out: &mut impl Write) -> anyho
             listen,
             mdns,
         } => {
-            let (ticket, req) = h.join_request(&ticket, &name)?;
-            let rt = runtime()?;
-            let clinic = rt.block_on(async {
-                let node = start(h, dial_bind(&ticket.addrs), mdns).await?;
-                let r = node.join(ticket, req).await;
-                node.shutdown().await;
-                Ok::<_, anyhow::Error>(r?)
-            })?;
-            let c = h.clinic_joined(&clinic, listen.unwrap_or_else(default_listen), mdns)?;
+            let listen = listen.unwrap_or_else(default_listen);
+            let c = runtime()?.block_on(join_clinic(h, &ticket, &name, listen, mdns))?;
             print_clinic(out, &c, json)
         }
         ClinicCmd::Members => match h.clinic_info()? {
@@ -361,7 +354,7 @@ fn clinic(h: &Hearth, cmd: ClinicCmd, json: bool, out: &mut impl Write) -> anyho
 }
 
 fn node(h: &Hearth, args: NodeArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let (listen, mdns) = h.sync_settings()?;
+    let (listen, _) = h.sync_settings()?;
     let listen = args.listen.unwrap_or(listen);
     let peers = args
         .peer
@@ -370,37 +363,30 @@ fn node(h: &Hearth, args: NodeArgs, out: &mut impl Write) -> anyhow::Result<()> 
         .collect::<anyhow::Result<Vec<_>>>()?;
     let rt = runtime()?;
     rt.block_on(async {
-        let node = start(h, listen, mdns).await?;
+        let node = ClinicNode::start(
+            h,
+            NodeOptions {
+                listen,
+                remember_peers: false,
+            },
+        )
+        .await?;
         let addrs: Vec<String> = node.addrs().iter().map(ToString::to_string).collect();
         // The start-up line scripts and tests read: the peer spec others sync with.
         writeln!(out, "node {}@{}", hex::encode(node.id()), addrs.join(","))?;
         out.flush()?;
         tracing::info!(id = %hex::encode(node.id()), ?addrs, "hearth node listening");
-        let server = node.serve();
-        let dialer = {
-            let node = node.clone();
-            let h = h.clone();
-            tokio::spawn(async move {
-                node.keep_in_sync(
-                    peers,
-                    Duration::from_secs(args.interval.max(1)),
-                    PUSH_POLL,
-                    || h.change_mark().ok(),
-                    |id, r| match r {
-                        Ok(r) => tracing::info!(peer = %hex::encode(&id[..5]), ?r, "synced"),
-                        Err(e) => {
-                            tracing::warn!(peer = %hex::encode(&id[..5]), error = %e, "sync failed")
-                        }
-                    },
-                )
-                .await;
-            })
-        };
+        // Dials only the peers it is given: pushes local edits to them at once, and syncs with
+        // them every --interval.
+        if !peers.is_empty() {
+            for (id, addrs) in peers {
+                node.learn(id, addrs);
+            }
+            node.keep_in_sync(Duration::from_secs(args.interval.max(1)), PUSH_POLL);
+        }
         shutdown_signal().await?;
         tracing::info!("shutting down");
-        dialer.abort();
         node.shutdown().await;
-        server.abort();
         // The reader of stdout may be gone by now: that is no failure.
         let _ = writeln!(out, "node stopped");
         Ok(())

@@ -45,6 +45,9 @@ pub enum CoreError {
     /// The platform has no home folder to keep a vault in.
     #[error("no home folder was found for the default vault; give a path with --vault")]
     NoHome,
+    /// The network: a peer could not be reached, or the endpoint could not start.
+    #[error("{0}")]
+    Network(String),
     /// No vault is open in this session.
     #[error("no vault is open: create one or unlock it first")]
     NotOpen,
@@ -110,6 +113,7 @@ impl CoreError {
             CoreError::WeakPassphrase => ErrorKind::InvalidInput,
             CoreError::NoHome => ErrorKind::Io,
             CoreError::NotOpen => ErrorKind::Locked,
+            CoreError::Network(_) => ErrorKind::Io,
         }
     }
 

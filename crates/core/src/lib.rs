@@ -27,6 +27,8 @@ mod error;
 mod export;
 #[cfg(feature = "semantic")]
 mod insight;
+#[cfg(feature = "net")]
+mod node;
 mod patients;
 mod records;
 mod replica;
@@ -56,6 +58,8 @@ pub use export::{ExportProgress, PatientArchive};
 pub use hearth_vault::{in_background, VaultError};
 #[cfg(feature = "semantic")]
 pub use insight::{Insight, InsightBuilder, ModelUnavailable, MAX_SEARCH_RESULTS, RISK_NOTICE};
+#[cfg(feature = "net")]
+pub use node::{join_clinic, ClinicNode, NodeOptions};
 pub use research::ResearchExport;
 #[cfg(feature = "semantic")]
 pub use risk::{

@@ -532,39 +532,6 @@ impl Node {
         report.attachments_missing = wanted.len() - fetched.kept;
     }
 
-    /// Keep `peers` in step with this device: sync with each now; then again as soon as `mark`
-    /// (a counter that grows with local changes, e.g. the audit log's length) moves, checked
-    /// every `poll` — a push of local edits — and at least every `interval`. `report` hears every
-    /// result. Runs until the task is dropped.
-    pub async fn keep_in_sync(
-        &self,
-        peers: Vec<([u8; 32], Vec<SocketAddr>)>,
-        interval: Duration,
-        poll: Duration,
-        mark: impl Fn() -> Option<u64>,
-        report: impl Fn(&[u8; 32], Result<Report, NetError>),
-    ) {
-        if peers.is_empty() {
-            return;
-        }
-        let mut last_round: Option<tokio::time::Instant> = None;
-        let mut seen: Option<u64> = None;
-        loop {
-            // Sampled before syncing: an edit made during a round is pushed by the next one
-            // (what the round itself wrote costs one more round that finds nothing to send).
-            let now_mark = mark();
-            let due = last_round.is_none_or(|t| t.elapsed() >= interval);
-            if due || (now_mark.is_some() && now_mark != seen) {
-                for (id, addrs) in &peers {
-                    report(id, self.sync_with(*id, addrs).await);
-                }
-                last_round = Some(tokio::time::Instant::now());
-                seen = now_mark;
-            }
-            tokio::time::sleep(poll).await;
-        }
-    }
-
     /// Join the clinic of `ticket` with a signed request; returns the clinic to persist.
     pub async fn join(&self, ticket: Ticket, request: JoinRequest) -> Result<Clinic, NetError> {
         let conn = self.connect(ticket.endpoint, &ticket.addrs.clone()).await?;

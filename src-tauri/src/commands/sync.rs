@@ -1,23 +1,23 @@
 //! Clinic sync: status, create, invite (ticket + QR code), join, remove, "Sync now", and the
 //! background node other clinic devices connect to.
 //!
-//! The node runs on Tauri's async runtime while the vault is unlocked and this device is in a
-//! clinic: started after unlock, create and join (and by the status poll when it is not yet
-//! running), stopped on lock — and by a watcher when the vault locks itself when idle.
-//! Member addresses learnt this session (the registrar's from the ticket, the ones typed into
-//! "Sync now") and the last result per member are kept in memory only.
+//! The node is hearth-core's [`ClinicNode`], run on Tauri's async runtime while the vault is
+//! unlocked and this device is in a clinic: started after unlock, create and join (and by the
+//! status poll when it is not yet running), stopped on lock — and by a watcher when the vault
+//! locks itself when idle. It remembers where members were reached (sealed with the clinic),
+//! pushes edits to them and syncs every [`sync_every`]. This module only maps it to the screen.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hearth_api::{
     ApiError, ClinicStatus, ClinicView, ErrorKind, InviteView, MemberView, NodeState, PeerSync,
     SyncProgressView,
 };
-use hearth_core::{ClinicInfo, Session, DEFAULT_SYNC_PORT};
-use hearth_sync::net::{NetConfig, NetError, Node};
+use hearth_core::{ClinicInfo, ClinicNode, NodeOptions, Session, DEFAULT_SYNC_PORT};
+use hearth_sync::net::NetConfig;
 
 use super::{blocking, with_hearth, Reply, Shared};
 
@@ -40,20 +40,15 @@ fn sync_every() -> Duration {
 
 #[derive(Default)]
 struct Net {
-    node: Option<Node>,
+    node: Option<ClinicNode>,
     /// Why the node is not running.
     node_error: Option<String>,
-    /// Addresses learnt this session, by endpoint id.
-    addrs: HashMap<[u8; 32], Vec<SocketAddr>>,
-    /// The last sync result per endpoint id (hex).
-    last: HashMap<String, PeerSync>,
-    last_sync_ms: Option<u64>,
     watcher: bool,
-    keeper: bool,
-    /// Records sync brought in during this run.
+    /// What earlier nodes of this run saw (results per member, records in, last sync), so a
+    /// lock and unlock does not forget them.
+    last: HashMap<String, PeerSync>,
     synced_in: u64,
-    /// The sync running now, for "Sync now"'s progress.
-    progress: Option<SyncProgressView>,
+    last_sync_ms: Option<u64>,
 }
 
 static NET: LazyLock<Mutex<Net>> = LazyLock::new(Mutex::default);
@@ -69,10 +64,6 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-fn net_error(e: &NetError) -> ApiError {
-    ApiError::new(ErrorKind::Io, e.to_string())
-}
-
 fn invalid(msg: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKind::InvalidInput, msg)
 }
@@ -86,16 +77,15 @@ fn default_listen() -> SocketAddr {
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], DEFAULT_SYNC_PORT)))
 }
 
-fn parse_id(hex_id: &str) -> Option<[u8; 32]> {
-    hex::decode(hex_id.trim()).ok()?.try_into().ok()
-}
-
 /// A peer typed as ENDPOINT_ID@IP:PORT[,IP:PORT…].
 fn parse_peer(s: &str) -> Result<([u8; 32], Vec<SocketAddr>), ApiError> {
     let (id, addrs) = s.trim().split_once('@').ok_or_else(|| {
         invalid("give the device as ENDPOINT_ID@IP:PORT (its endpoint id, then where it listens)")
     })?;
-    let id = parse_id(id).ok_or_else(|| invalid("the endpoint id should be 64 hex digits"))?;
+    let id: [u8; 32] = hex::decode(id.trim())
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| invalid("the endpoint id should be 64 hex digits"))?;
     let addrs = addrs
         .split(',')
         .map(|a| {
@@ -107,40 +97,17 @@ fn parse_peer(s: &str) -> Result<([u8; 32], Vec<SocketAddr>), ApiError> {
     Ok((id, addrs))
 }
 
-/// Bind a node for this vault: `listen`, or a dialling-only one on any free port.
-async fn bind(session: &Shared<'_>, listen: Option<SocketAddr>) -> Reply<Node> {
-    let (secret, store, (settings, mdns), relay, cache) = with_hearth(session, |h| {
-        Ok((
-            h.sync_secret()?,
-            h.sync_store(),
-            h.sync_settings()?,
-            h.sync_relay()?,
-            h.content_cache_dir(),
-        ))
-    })
-    .await?;
-    let relay = match relay {
-        Some(u) => Some(NetConfig::parse_relay(&u).map_err(|e| net_error(&e))?),
-        None => None,
-    };
-    let at = listen.unwrap_or_else(|| {
-        if settings.ip().is_loopback() {
-            SocketAddr::from(([127, 0, 0, 1], 0))
-        } else {
-            SocketAddr::from(([0, 0, 0, 0], 0))
-        }
-    });
-    Node::bind(
-        secret,
-        store,
-        NetConfig::default()
-            .bind(at)
-            .mdns(mdns)
-            .relay(relay)
-            .content_cache(Some(cache)),
+/// Start a node for this vault at `listen` (remembering where members were reached).
+async fn start(session: &Shared<'_>, listen: SocketAddr) -> Reply<ClinicNode> {
+    let h = blocking(session, |s| s.hearth()).await?;
+    Ok(ClinicNode::start(
+        &h,
+        NodeOptions {
+            listen,
+            remember_peers: true,
+        },
     )
-    .await
-    .map_err(|e| net_error(&e))
+    .await?)
 }
 
 /// Start the background node if the vault is open, this device is in a clinic and it is not
@@ -160,43 +127,27 @@ pub(crate) async fn ensure_node(session: &Shared<'_>) {
         Ok(Some(l)) => l,
         Ok(None) | Err(_) => return,
     };
-    match bind(session, Some(listen)).await {
+    match start(session, listen).await {
         Ok(node) => {
-            // Records a peer brings when it dials this device refresh the screens too.
-            node.on_served(Arc::new(|_, r: &hearth_sync::Report| {
-                net().synced_in += (r.applied + r.attachments) as u64;
-            }));
-            drop(node.serve());
-            tracing::info!(addrs = ?node.addrs(), "clinic sync node listening");
             let raced = {
                 let mut n = net();
-                if let Some(old) = n.node.replace(node.clone()) {
+                if n.node.is_some() {
                     // Two starts raced: keep one.
-                    n.node = Some(old);
                     true
                 } else {
+                    n.node = Some(node.clone());
                     n.node_error = None;
                     if !n.watcher {
                         n.watcher = true;
                         watch_lock(Arc::clone(session));
                     }
-                    if !n.keeper {
-                        n.keeper = true;
-                        keep_in_sync(Arc::clone(session));
-                    }
                     false
                 }
             };
             if raced {
-                tauri::async_runtime::spawn(async move { node.shutdown().await });
-                return;
-            }
-            // Members reached before (kept sealed with the clinic) are reachable again.
-            if let Ok(known) = with_hearth(session, |h| h.known_peers()).await {
-                let mut n = net();
-                for (id, addrs) in known {
-                    n.addrs.entry(id).or_insert(addrs);
-                }
+                node.shutdown().await;
+            } else {
+                node.keep_in_sync(sync_every(), PUSH_POLL);
             }
         }
         Err(e) => {
@@ -209,12 +160,19 @@ pub(crate) async fn ensure_node(session: &Shared<'_>) {
     }
 }
 
-/// Stop the background node (lock). Results and addresses stay for the next unlock.
+/// Stop the background node (lock). Results stay for the next unlock; addresses are sealed
+/// with the clinic.
 pub(crate) fn stop_node() {
     let node = {
         let mut n = net();
         n.node_error = None;
-        n.node.take()
+        let node = n.node.take();
+        if let Some(node) = &node {
+            n.last.extend(node.last_results());
+            n.synced_in += node.synced_in();
+            n.last_sync_ms = n.last_sync_ms.max(node.last_sync_ms());
+        }
+        node
     };
     if let Some(node) = node {
         tracing::info!("clinic sync node stopping");
@@ -222,143 +180,16 @@ pub(crate) fn stop_node() {
     }
 }
 
-/// While the node runs: push local edits to the members whose address is known as soon as the
-/// vault's audit log moves (any change, from this app or another process), and sync with them
-/// every [`sync_every`] anyway.
-fn keep_in_sync(session: Arc<Session>) {
-    tauri::async_runtime::spawn(async move {
-        let every = sync_every();
-        let mut seen: Option<u64> = None;
-        let mut last_round = Instant::now();
-        loop {
-            tokio::time::sleep(PUSH_POLL).await;
-            let Some(node) = net().node.clone() else {
-                seen = None;
-                continue;
-            };
-            let Ok(h) = session.hearth() else { continue };
-            // Polling is one cheap query, and neither it nor a round is the user's activity
-            // (idle lock); the clinic (its registrar log verified) is read only for a round.
-            let poll = h.clone();
-            let mark = tauri::async_runtime::spawn_blocking(move || {
-                hearth_core::in_background(|| poll.change_mark().ok())
-            })
-            .await
-            .ok()
-            .flatten();
-            let Some(mark) = mark else { continue };
-            let changed = seen.is_some_and(|m| m != mark);
-            if seen.is_some() && !changed && last_round.elapsed() < every {
-                continue;
-            }
-            seen = Some(mark);
-            last_round = Instant::now();
-            let read = h.clone();
-            let info = tauri::async_runtime::spawn_blocking(move || {
-                hearth_core::in_background(|| read.clinic_info().ok().flatten())
-            })
-            .await
-            .ok()
-            .flatten();
-            let Some(info) = info else { continue };
-            let results = sync_members(&node, &info, &h, true).await;
-            if !results.is_empty() {
-                net().last_sync_ms = Some(now_ms());
-            }
-        }
-    });
-}
-
-/// Sync with every other active member (only those whose address is known when `known_only`),
-/// remembering where each was reached; one result per member tried.
-async fn sync_members(
-    node: &Node,
-    info: &ClinicInfo,
-    h: &hearth_core::Hearth,
-    known_only: bool,
-) -> Vec<PeerSync> {
-    let mut results = Vec::new();
-    for m in info.members.iter().filter(|m| m.active && !m.this_device) {
-        let Some(id) = parse_id(&m.endpoint) else {
-            continue;
-        };
-        let addrs = net().addrs.get(&id).cloned();
-        if known_only && addrs.is_none() {
-            continue;
-        }
-        let started = Instant::now();
-        let name = m.name.clone();
-        let progress = move |r: &hearth_sync::Report| {
-            net().progress = Some(SyncProgressView {
-                name: name.clone(),
-                received: r.applied as u64,
-                incoming: r.incoming as u64,
-                bytes_in: r.bytes_in,
-                bytes_out: r.bytes_out,
-            });
-        };
-        let outcome = match &addrs {
-            Some(a) => node
-                .sync_with_progress(id, a, &progress)
-                .await
-                .map_err(|e| e.to_string()),
-            None if info.mdns => node
-                .sync_with_progress(id, &[], &progress)
-                .await
-                .map_err(|e| e.to_string()),
-            None => Err("no address is known for this device yet: give it below as \
-                         ENDPOINT_ID@IP:PORT (its Clinic screen shows both)"
-                .to_string()),
-        };
-        let mut r = PeerSync {
-            endpoint: m.endpoint.clone(),
-            name: m.name.clone(),
-            at_ms: now_ms(),
-            millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            ..PeerSync::default()
-        };
-        match outcome {
-            Ok(rep) => {
-                r.ok = true;
-                r.offered = rep.offered as u64;
-                r.sent = (rep.whole_sent + rep.sync_sent) as u64;
-                r.received = rep.applied as u64;
-                r.refused = rep.refused as u64;
-                r.bytes_in = rep.bytes_in;
-                r.bytes_out = rep.bytes_out;
-                r.files_in = rep.attachments as u64;
-                r.file_bytes_in = rep.attachment_bytes;
-                r.files_missing = rep.attachments_missing as u64;
-                net().synced_in += r.received + r.files_in;
-                if let Some(a) = &addrs {
-                    let (h, a) = (h.clone(), a.clone());
-                    let _ = tauri::async_runtime::spawn_blocking(move || {
-                        hearth_core::in_background(|| h.remember_peer(id, &a))
-                    })
-                    .await;
-                }
-            }
-            Err(e) => r.error = Some(e),
-        }
-        {
-            let mut n = net();
-            n.progress = None;
-            n.last.insert(r.endpoint.clone(), r.clone());
-        }
-        results.push(r);
-    }
-    results
-}
-
 /// The sync running now (none between syncs); "Sync now" polls it.
 #[tauri::command]
 pub fn sync_progress() -> Option<SyncProgressView> {
-    net().progress.clone()
+    net().node.as_ref().and_then(ClinicNode::progress)
 }
 
-/// Records sync brought in during this run (the UI reloads its lists when it grows).
+/// Records (and attachments) sync brought in during this run: the screens refresh when it moves.
 pub(crate) fn synced_in() -> u64 {
-    net().synced_in
+    let n = net();
+    n.synced_in + n.node.as_ref().map_or(0, ClinicNode::synced_in)
 }
 
 /// Stop the node when the vault locks itself when idle.
@@ -380,6 +211,13 @@ fn watch_lock(session: Arc<Session>) {
 fn view(info: Option<ClinicInfo>, relay: Option<String>) -> ClinicStatus {
     let n = net();
     let now = now_ms();
+    let mut last = n.last.clone();
+    if let Some(node) = &n.node {
+        last.extend(node.last_results());
+    }
+    let last_sync_ms = n
+        .last_sync_ms
+        .max(n.node.as_ref().and_then(ClinicNode::last_sync_ms));
     let clinic = info.map(|c| {
         let role = c
             .members
@@ -400,7 +238,7 @@ fn view(info: Option<ClinicInfo>, relay: Option<String>) -> ClinicStatus {
                 .members
                 .into_iter()
                 .map(|m| {
-                    let last = n.last.get(&m.endpoint);
+                    let last = last.get(&m.endpoint);
                     let synced = last.filter(|r| r.ok).map(|r| r.at_ms);
                     MemberView {
                         online: m.this_device
@@ -432,7 +270,7 @@ fn view(info: Option<ClinicInfo>, relay: Option<String>) -> ClinicStatus {
                 .unwrap_or_default(),
             error: n.node_error.clone(),
         },
-        last_sync_ms: n.last_sync_ms,
+        last_sync_ms,
     }
 }
 
@@ -514,48 +352,28 @@ pub async fn clinic_join(
     } else {
         device
     };
-    let (ticket, request) = blocking(&session, move |s| {
-        s.hearth()?.join_request(ticket.trim(), device.trim())
-    })
-    .await
-    .map_err(|e| {
-        if e.kind == ErrorKind::InvalidInput && e.message.starts_with("ticket") {
-            invalid(format!(
-                "That is not a valid invite ticket: copy the whole text that starts with \
-                     hearth-invite1- from the registrar's screen ({})",
-                e.message
-            ))
-        } else {
-            e
-        }
-    })?;
-    let (registrar, registrar_addrs) = (ticket.endpoint, ticket.addrs.clone());
-    let (secret, store) = with_hearth(&session, |h| Ok((h.sync_secret()?, h.sync_store()))).await?;
-    let at = if registrar_addrs.iter().all(|a| a.ip().is_loopback()) {
-        SocketAddr::from(([127, 0, 0, 1], 0))
-    } else {
-        SocketAddr::from(([0, 0, 0, 0], 0))
-    };
-    let node = Node::bind(secret, store, NetConfig::default().bind(at))
+    let h = blocking(&session, |s| s.hearth()).await?;
+    hearth_core::join_clinic(&h, &ticket, &device, default_listen(), false)
         .await
-        .map_err(|e| net_error(&e))?;
-    let joined = node.join(ticket, request).await;
-    node.shutdown().await;
-    let clinic = joined.map_err(|e| {
-        ApiError::new(
-            ErrorKind::Io,
-            format!("Could not join the clinic: {e}. The registrar's Hearth must be open and unlocked, and the ticket unused and less than a day old."),
-        )
-    })?;
-    with_hearth(&session, move |h| {
-        h.clinic_joined(&clinic, default_listen(), false)
-    })
-    .await?;
-    net().addrs.insert(registrar, registrar_addrs.clone());
-    with_hearth(&session, move |h| {
-        h.remember_peer(registrar, &registrar_addrs)
-    })
-    .await?;
+        .map_err(|e| {
+            let e = ApiError::from(e);
+            if e.kind == ErrorKind::InvalidInput && e.message.starts_with("ticket") {
+                invalid(format!(
+                    "That is not a valid invite ticket: copy the whole text that starts with \
+                     hearth-invite1- from the registrar's screen ({})",
+                    e.message
+                ))
+            } else if e.kind == ErrorKind::Io {
+                // Sentence case for the screen.
+                let mut m = e.message.clone();
+                if let Some(c) = m.get_mut(..1) {
+                    c.make_ascii_uppercase();
+                }
+                ApiError::new(ErrorKind::Io, m)
+            } else {
+                e
+            }
+        })?;
     ensure_node(&session).await;
     status(&session).await
 }
@@ -601,21 +419,39 @@ pub async fn sync_now(session: Shared<'_>, peer: Option<String>) -> Reply<Vec<Pe
         .ok_or_else(|| {
             invalid("This device is in no clinic yet: create one or join with a ticket.")
         })?;
-    if let Some(p) = peer.as_deref().filter(|p| !p.trim().is_empty()) {
-        let (id, addrs) = parse_peer(p)?;
-        net().addrs.insert(id, addrs);
-    }
+    let typed = match peer.as_deref().filter(|p| !p.trim().is_empty()) {
+        Some(p) => Some(parse_peer(p)?),
+        None => None,
+    };
     ensure_node(&session).await;
     let running = net().node.clone();
-    let node = match running {
+    // Without the background node (it could not start), a node on any free port dials out.
+    let (node, temporary) = match running {
         Some(n) => (n, false),
-        None => (bind(&session, None).await?, true),
+        None => {
+            let any = if typed
+                .as_ref()
+                .is_none_or(|(_, a)| a.iter().all(|a| a.ip().is_loopback()))
+            {
+                SocketAddr::from(([127, 0, 0, 1], 0))
+            } else {
+                SocketAddr::from(([0, 0, 0, 0], 0))
+            };
+            (start(&session, any).await?, true)
+        }
     };
-    let h = blocking(&session, |s| s.hearth()).await?;
-    let results = sync_members(&node.0, &info, &h, false).await;
-    if node.1 {
-        node.0.shutdown().await;
+    if let Some((id, addrs)) = typed {
+        node.learn(id, addrs);
     }
-    net().last_sync_ms = Some(now_ms());
+    let results = node.sync_members(&info, false).await;
+    if temporary {
+        {
+            let mut n = net();
+            n.last.extend(node.last_results());
+            n.synced_in += node.synced_in();
+            n.last_sync_ms = n.last_sync_ms.max(node.last_sync_ms());
+        }
+        node.shutdown().await;
+    }
     Ok(results)
 }
