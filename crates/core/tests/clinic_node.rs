@@ -84,7 +84,9 @@ async fn a_node_syncs_with_the_members_it_knows_and_pushes_local_edits() {
     let node_b = ClinicNode::start(&b, opts()).await.unwrap();
     node_b.keep_in_sync(Duration::from_secs(3600), Duration::from_millis(50));
     assert!(
-        until(Duration::from_secs(20), || patient_names(&b) == ["Ada Pushed"]).await,
+        until(Duration::from_secs(20), || patient_names(&b)
+            == ["Ada Pushed"])
+        .await,
         "B never received A's patient"
     );
     let before = node_a.synced_in();

@@ -36,6 +36,8 @@ pub async fn create_vault(
     passphrase: String,
 ) -> Reply<VaultStatus> {
     tracing::info!("creating the vault");
+    // Wiped from memory when done (the IPC layer's own copy of the message is out of reach).
+    let passphrase = zeroize::Zeroizing::new(passphrase);
     let r = blocking(&session, move |s| s.create(&passphrase)).await;
     if r.is_ok() {
         warm_search(&session);
@@ -51,6 +53,7 @@ pub async fn unlock(
     insight: Analysis<'_>,
     passphrase: String,
 ) -> Reply<VaultStatus> {
+    let passphrase = zeroize::Zeroizing::new(passphrase);
     let r = blocking(&session, move |s| s.unlock(&passphrase)).await;
     tracing::info!(ok = r.is_ok(), "unlock attempt");
     if r.is_ok() {
