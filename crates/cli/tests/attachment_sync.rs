@@ -59,28 +59,10 @@ fn attachments(d: &Device, pid: &str) -> Vec<serde_json::Value> {
         .clone()
 }
 
-fn clinic_with_node(a: &Device) -> String {
-    let listen = format!("127.0.0.1:{}", free_port());
-    a.ok(&[
-        "clinic",
-        "create",
-        "--name",
-        "Elm Street",
-        "--listen",
-        &listen,
-    ]);
-    listen
-}
-
-fn join(a: &Device, b: &Device, name: &str) {
-    let ticket = a.ok(&["clinic", "invite", "--role", "clinician"]);
-    b.ok(&["clinic", "join", ticket.trim(), "--name", name]);
-}
-
 #[test]
 fn attachments_sync_both_ways_only_with_consent_and_never_in_clear() {
     let a = Device::new();
-    clinic_with_node(&a);
+    create_clinic(&a);
     let (pid, qid) = {
         let h = a.open();
         let pid = add_shared_patient(&h, "Ada Shared");
@@ -121,7 +103,7 @@ fn attachments_sync_both_ways_only_with_consent_and_never_in_clear() {
     let b = Device::new();
     let (node, spec) = a.node();
     let node = NodeGuard(node);
-    join(&a, &b, "Dr. Rivera's laptop");
+    join_as_clinician(&a, &b, "Dr. Rivera's laptop");
     let r = b.json(&["sync", "--peer", &spec]);
     assert_eq!(r["attachments"], 1, "{r}");
     assert_eq!(r["attachments_missing"], 0, "{r}");
@@ -187,7 +169,7 @@ fn attachments_sync_both_ways_only_with_consent_and_never_in_clear() {
 fn a_content_transfer_killed_mid_way_resumes_where_it_stopped() {
     const LEN: usize = 96 * 1024 * 1024;
     let a = Device::new();
-    clinic_with_node(&a);
+    create_clinic(&a);
     let pid = add_shared_patient(&a.open(), "Ada Shared");
     let big = file_with(a.dir.path(), "mri.dcm", MARKER, LEN);
     a.ok(&[
@@ -201,7 +183,7 @@ fn a_content_transfer_killed_mid_way_resumes_where_it_stopped() {
     let (node, spec) = a.node();
     let _node = NodeGuard(node);
     let c = Device::new();
-    join(&a, &c, "front desk");
+    join_as_clinician(&a, &c, "front desk");
 
     // kill -9 once part of the content is in C's transfer cache.
     let cache = c.dir.path().join("v.hearth.transfer");

@@ -51,16 +51,7 @@ fn share_with_device(h: &Hearth, pid: &str, device_categories: &[&str]) {
 #[test]
 fn a_patient_device_receives_only_what_is_shared_with_it_and_exports_it() {
     let a = Device::new();
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    a.ok(&[
-        "clinic",
-        "create",
-        "--name",
-        "Elm Street",
-        "--listen",
-        &listen,
-    ]);
+    create_clinic(&a);
 
     let (pid, note_id, qid) = {
         let h = a.open();

@@ -16,16 +16,7 @@ const PSY_MARKER: &str = "Psychotherapy-Marker-99817";
 #[test]
 fn two_processes_join_sync_both_ways_merge_offline_edits_and_refuse_a_removed_member() {
     let a = Device::new();
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    a.ok(&[
-        "clinic",
-        "create",
-        "--name",
-        "Elm Street",
-        "--listen",
-        &listen,
-    ]);
+    create_clinic(&a);
 
     // Patient with a consent that lets clinicians read and write the chart.
     let p = a.json(&["patient", "add", "--name", "Ada Shared"]);
@@ -210,15 +201,7 @@ fn within(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
 #[test]
 fn a_running_node_pushes_an_edit_made_by_another_process_to_its_peer() {
     let a = Device::new();
-    let listen = format!("127.0.0.1:{}", free_port());
-    a.ok(&[
-        "clinic",
-        "create",
-        "--name",
-        "Elm Street",
-        "--listen",
-        &listen,
-    ]);
+    create_clinic(&a);
     let pid = add_shared_patient(&a.open(), "Ada Pushed");
     let b = Device::new();
     {

@@ -41,15 +41,7 @@ fn assert_kept(before: &Snapshot, after: &Snapshot, when: &str) {
 #[test]
 fn kill_9_mid_sync_then_restart_converges_and_loses_nothing_acknowledged() {
     let a = Device::new();
-    let listen = format!("127.0.0.1:{}", free_port());
-    a.ok(&[
-        "clinic",
-        "create",
-        "--name",
-        "Elm Street",
-        "--listen",
-        &listen,
-    ]);
+    create_clinic(&a);
     let (pid, first) = {
         let h = a.open();
         let pid = add_shared_patient(&h, "Ada Shared");
@@ -218,15 +210,7 @@ fn kill_9_mid_sync_then_restart_converges_and_loses_nothing_acknowledged() {
 fn three_devices_converge_through_a_middle_peer() {
     const SECRET_PATIENT: &str = "Nocontract-Marker-31337";
     let a = Device::new();
-    let listen = format!("127.0.0.1:{}", free_port());
-    a.ok(&[
-        "clinic",
-        "create",
-        "--name",
-        "Elm Street",
-        "--listen",
-        &listen,
-    ]);
+    create_clinic(&a);
     let (pid, nid, qid) = {
         let h = a.open();
         let pid = add_shared_patient(&h, "Ada Shared");

@@ -12,15 +12,7 @@ use sync_env::*;
 /// A registrar (stake 1) with its node running and `witnesses` members of stake 3 each.
 fn clinic(witnesses: usize) -> (Device, std::process::Child, String, Vec<Device>) {
     let a = Device::new();
-    let listen = format!("127.0.0.1:{}", free_port());
-    a.ok(&[
-        "clinic",
-        "create",
-        "--name",
-        "Elm Street",
-        "--listen",
-        &listen,
-    ]);
+    create_clinic(&a);
     let (node, spec) = a.node();
     let mut members = Vec::new();
     for i in 0..witnesses {

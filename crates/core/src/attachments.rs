@@ -254,14 +254,7 @@ impl Hearth {
             tracing::info!(record = %rec.id, reason = %decision.reason, "attachment content not sent: consent");
             return Ok(None);
         }
-        let key = TransferKey::from_hex(&a.transfer_key).ok_or_else(|| {
-            CoreError::Invalid(format!(
-                "attachment {}: its transfer key is malformed",
-                rec.id
-            ))
-        })?;
-        let blob = BlobId::new(a.blob_id.clone())
-            .map_err(|_| CoreError::Invalid(format!("record {} names no valid file", rec.id)))?;
+        let (key, blob) = transfer_of(&rec)?;
         let mut sealer = Sealer::new(&key, out);
         self.vault().read_blob(&blob, &mut sealer)?;
         sealer
@@ -295,14 +288,7 @@ impl Hearth {
             CoreError::Invalid("received content that no attachment here names".into())
         })?;
         let a = &rec.value;
-        let key = TransferKey::from_hex(&a.transfer_key).ok_or_else(|| {
-            CoreError::Invalid(format!(
-                "attachment {}: its transfer key is malformed",
-                rec.id
-            ))
-        })?;
-        let blob = BlobId::new(a.blob_id.clone())
-            .map_err(|_| CoreError::Invalid(format!("record {} names no valid file", rec.id)))?;
+        let (key, blob) = transfer_of(&rec)?;
         let mut reader = ContentCheck {
             inner: Opener::new(&key, sealed),
             hash: Sha256::new(),
@@ -324,6 +310,19 @@ impl Hearth {
         }
         Ok(info.size)
     }
+}
+
+/// An attachment's transfer key and the vault blob its content lives in.
+fn transfer_of(rec: &Peek<Attachment>) -> Result<(TransferKey, BlobId)> {
+    let key = TransferKey::from_hex(&rec.value.transfer_key).ok_or_else(|| {
+        CoreError::Invalid(format!(
+            "attachment {}: its transfer key is malformed",
+            rec.id
+        ))
+    })?;
+    let blob = BlobId::new(rec.value.blob_id.clone())
+        .map_err(|_| CoreError::Invalid(format!("record {} names no valid file", rec.id)))?;
+    Ok((key, blob))
 }
 
 /// SHA-256 of what passes through.

@@ -241,6 +241,17 @@ impl Node {
         *self.served.lock().unwrap_or_else(|p| p.into_inner()) = Some(hook);
     }
 
+    fn tell_served(&self, remote: &[u8; 32], r: &Report) {
+        let hook = self
+            .served
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(hook) = hook {
+            hook(remote, r);
+        }
+    }
+
     /// This endpoint's id.
     pub fn id(&self) -> [u8; 32] {
         *self.endpoint.id().as_bytes()
@@ -330,14 +341,7 @@ impl Node {
         match out {
             Ok(Outcome::Finished(r)) => {
                 tracing::info!(peer = %hex::encode(&remote[..5]), ?r, "sync session served");
-                let hook = self
-                    .served
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .clone();
-                if let Some(hook) = hook {
-                    hook(&remote, &r);
-                }
+                self.tell_served(&remote, &r);
                 // The dialler brought attachments whose content is still with it: fetch it.
                 if self.content.is_some() {
                     let node = self.clone();
@@ -346,14 +350,7 @@ impl Node {
                         node.fetch_content(remote, &from, &mut r, &|_| {}).await;
                         if r.attachments > 0 {
                             tracing::info!(peer = %hex::encode(&remote[..5]), n = r.attachments, "attachments received");
-                            let hook = node
-                                .served
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .clone();
-                            if let Some(hook) = hook {
-                                hook(&remote, &r);
-                            }
+                            node.tell_served(&remote, &r);
                         }
                     });
                 }

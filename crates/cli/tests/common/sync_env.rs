@@ -251,3 +251,23 @@ pub fn kill9(mut child: Child) {
 pub fn note_text(d: &Device, id: &str) -> String {
     d.ok(&["show", id])
 }
+
+/// Make `d` the registrar of a new clinic listening on a free loopback port; returns where.
+pub fn create_clinic(d: &Device) -> String {
+    let listen = format!("127.0.0.1:{}", free_port());
+    d.ok(&[
+        "clinic",
+        "create",
+        "--name",
+        "Elm Street",
+        "--listen",
+        &listen,
+    ]);
+    listen
+}
+
+/// `d` joins `registrar`'s clinic as a clinician named `name`.
+pub fn join_as_clinician(registrar: &Device, d: &Device, name: &str) {
+    let ticket = registrar.ok(&["clinic", "invite", "--role", "clinician"]);
+    d.ok(&["clinic", "join", ticket.trim(), "--name", name]);
+}
