@@ -230,6 +230,8 @@ pub(crate) fn run(
         SyncCmd::Clinic(c) => clinic(h, c, json, out),
         SyncCmd::Sync { peer } => {
             let (id, addrs) = parse_peer(&peer)?;
+            // Attachments from before content travelled get a transfer form first.
+            h.upgrade_attachments()?;
             let rt = runtime()?;
             let started = Instant::now();
             let report = rt.block_on(async {

@@ -263,6 +263,41 @@ impl Hearth {
         Ok(Some(rec.id.clone()))
     }
 
+    /// Attachments stored before content travelled have no transfer form: give each one whose
+    /// content is on this device a key and the BLAKE3 of its sealed form (a change to its
+    /// record, logged), so its content can reach the clinic's other devices. Returns how many.
+    /// Nodes run it when they start.
+    pub fn upgrade_attachments(&self) -> Result<usize> {
+        let mut n = 0;
+        for (id, p) in self.list_records::<Attachment>(None)? {
+            let Ok(p) = p else { continue };
+            let legacy = p.value.sealed_hash.is_empty() && p.value.transfer_key.is_empty();
+            if !legacy || !self.content_on_device(&p.value.blob_id)? {
+                continue;
+            }
+            let key = TransferKey::random()
+                .map_err(|e| CoreError::Internal(format!("a transfer key: {e}")))?;
+            let blob = BlobId::new(p.value.blob_id.clone())
+                .map_err(|_| CoreError::Invalid(format!("record {id} names no valid file")))?;
+            let mut sealer = Sealer::new(&key, blake3::Hasher::new());
+            self.vault().read_blob(&blob, &mut sealer)?;
+            let (hasher, _) = sealer
+                .finish()
+                .map_err(|e| CoreError::Internal(format!("sealing an attachment: {e}")))?;
+            let (hash, key) = (hasher.finalize().to_hex().to_string(), key.to_hex());
+            self.edit_record::<Attachment>(&id, |a| {
+                a.sealed_hash = hash;
+                a.transfer_key = key.to_string();
+                Ok(())
+            })?;
+            n += 1;
+        }
+        if n > 0 {
+            tracing::info!(n, "attachments given a transfer form");
+        }
+        Ok(n)
+    }
+
     /// The transfer forms (BLAKE3) of attachments whose record is here but content is not.
     pub(crate) fn wanted_content(&self) -> Result<Vec<[u8; 32]>> {
         let mut out = Vec::new();
@@ -336,5 +371,82 @@ impl<R: Read> Read for ContentCheck<R> {
         let n = self.inner.read(buf)?;
         self.hash.update(&buf[..n]);
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::HearthOptions;
+
+    #[test]
+    fn an_attachment_from_before_content_travelled_is_given_a_transfer_form_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = Hearth::create(
+            &dir.path().join("v.hearth"),
+            "correct horse battery staple",
+            HearthOptions::default()
+                .insecure_fast_kdf_for_tests()
+                .idle_lock(None),
+        )
+        .unwrap();
+        let pid = h
+            .add_patient(hearth_api::NewPatient {
+                name: "Ada Legacy".into(),
+                ..Default::default()
+            })
+            .unwrap()
+            .id;
+        // As the previous version stored it: content in the vault, no transfer form.
+        let content = b"an old referral letter".repeat(1000);
+        let info = {
+            let mut vault = h.vault();
+            let key = patient_key(&mut vault, &pid).unwrap();
+            vault.write_blob(&key, &mut &content[..], u64::MAX).unwrap()
+        };
+        let old = h
+            .create_record(Attachment {
+                patient_id: pid.clone(),
+                filename: "letter.pdf".into(),
+                media_type: "application/pdf".into(),
+                size: info.size,
+                sha256: hex::encode(Sha256::digest(&content)),
+                blob_id: info.id.to_string(),
+                description: String::new(),
+                sealed_hash: String::new(),
+                transfer_key: String::new(),
+            })
+            .unwrap();
+        assert!(h.wanted_content().unwrap().is_empty());
+
+        assert_eq!(h.upgrade_attachments().unwrap(), 1);
+        let now = h.read_record::<Attachment>(&old.id).unwrap().value;
+        let key = TransferKey::from_hex(&now.transfer_key).unwrap();
+        // The recorded hash is the BLAKE3 of what this device serves.
+        let mut sealed = Vec::new();
+        let member = hearth_sync::Member {
+            endpoint: [1; 32],
+            log_key: [2; 32],
+            device: vec![3; 16],
+            name: "peer".into(),
+            role: hearth_sync::Role::Clinician,
+            stake: 1,
+            patient: None,
+        };
+        let mut hash = [0u8; 32];
+        hex::decode_to_slice(&now.sealed_hash, &mut hash).unwrap();
+        // No contract names the peer: nothing is served.
+        assert!(h
+            .sealed_content_for(&member, &hash, &mut sealed)
+            .unwrap()
+            .is_none());
+        let mut sealer = Sealer::new(&key, Vec::new());
+        sealer.write_all(&content).unwrap();
+        let (sealed, _) = sealer.finish().unwrap();
+        assert_eq!(blake3::hash(&sealed).to_hex().to_string(), now.sealed_hash);
+        // Done once: a second pass changes nothing.
+        assert_eq!(h.upgrade_attachments().unwrap(), 0);
+        let again = h.read_record::<Attachment>(&old.id).unwrap().value;
+        assert_eq!(again.transfer_key, now.transfer_key);
     }
 }

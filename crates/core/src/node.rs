@@ -134,6 +134,13 @@ impl ClinicNode {
         }));
         let server = inner.node.serve();
         lock(&inner.tasks).push(server);
+        // Attachments from before content travelled get a transfer form, in the background.
+        let upgrade = h.clone();
+        lock(&inner.tasks).push(tokio::spawn(async move {
+            if let Err(e) = quietly(&upgrade, |h| h.upgrade_attachments()).await {
+                tracing::warn!(error = %e.message(), "attachments could not be given a transfer form");
+            }
+        }));
         tracing::info!(addrs = ?inner.node.addrs(), "clinic node listening");
         Ok(Self { inner })
     }

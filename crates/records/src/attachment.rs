@@ -97,11 +97,14 @@ impl RecordKind for Attachment {
     }
 
     fn check_edit(current: &Self, edited: &Self) -> Result<()> {
+        // The transfer form may be given once, to an attachment made before content travelled.
+        let transfer_changed = current.sealed_hash != edited.sealed_hash
+            || current.transfer_key != edited.transfer_key;
+        let first_transfer_form = current.sealed_hash.is_empty() && current.transfer_key.is_empty();
         if current.blob_id != edited.blob_id
             || current.sha256 != edited.sha256
             || current.size != edited.size
-            || current.sealed_hash != edited.sealed_hash
-            || current.transfer_key != edited.transfer_key
+            || (transfer_changed && !first_transfer_form)
         {
             return Err(RecordError::Refused(
                 "an attachment's content cannot change: attach the new file instead".into(),
@@ -162,6 +165,14 @@ mod tests {
             ..attachment()
         };
         assert!(Attachment::check_edit(&a, &rekeyed).is_err());
+        // Given once to an attachment from before content travelled; never taken away.
+        let legacy_before = Attachment {
+            sealed_hash: String::new(),
+            transfer_key: String::new(),
+            ..attachment()
+        };
+        Attachment::check_edit(&legacy_before, &a).unwrap();
+        assert!(Attachment::check_edit(&a, &legacy_before).is_err());
         let described = Attachment {
             description: "12-lead".into(),
             ..attachment()

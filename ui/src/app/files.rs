@@ -1,6 +1,7 @@
 //! The Files tab: the patient's attachments (name, type, size, date), attaching a file by its
 //! path on this computer (streamed into the vault, sealed), and exporting a copy to a path.
 
+use gloo_timers::callback::Timeout;
 use hearth_api::{Attachment, Stored};
 use yew::prelude::*;
 
@@ -8,6 +9,9 @@ use super::ctx::{human_size, setter, use_ctx, Focus};
 use super::dates::local_time;
 use super::emergency::ErrorNote;
 use crate::api;
+
+/// How often the list looks again while a file's content is still arriving.
+const ARRIVING_POLL_MS: u32 = 3_000;
 
 /// Inputs of [`FilesTab`].
 #[derive(Properties, PartialEq)]
@@ -77,6 +81,21 @@ pub fn FilesTab(props: &Props) -> Html {
                     list.set(Some(v));
                 }
             });
+        });
+    }
+    {
+        // Content still arriving from another device: look again every few seconds until it
+        // is here (a background sync brings it; the list refreshes without a click).
+        let version = version.clone();
+        let arriving = list
+            .as_ref()
+            .is_some_and(|v| v.iter().any(|a| !a.record.on_device));
+        use_effect_with((arriving, *version), move |(arriving, _)| {
+            let timer = arriving.then(|| {
+                let version = version.clone();
+                Timeout::new(ARRIVING_POLL_MS, move || version.set(*version + 1))
+            });
+            move || drop(timer)
         });
     }
     {
