@@ -446,7 +446,8 @@ fn a_patients_own_device_receives_its_records_and_exports_them() -> Result<()> {
             app.click("#nav-clinic").await?;
             app.click("#export-my-records").await?;
             app.wait_for("#export-page-scope").await?;
-            app.click("#export-next").await?;
+            app.click_expecting("#export-next", "#export-page-purpose")
+                .await?;
             app.wait_for("#export-consent[data-permit='true']").await?;
             app.wait_for_text(
                 "#export-page-purpose",

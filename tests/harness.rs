@@ -393,6 +393,20 @@ impl App {
         }
     }
 
+    /// Click `css` and wait for `then` to appear; if it has not within 5 s, click once more
+    /// (said on stderr, so a run shows it) before waiting the usual time. For a step whose
+    /// click a busy machine has been seen to lose (the export wizard's first "Next" right after
+    /// the wizard opened from another screen, once, under a full `make test`).
+    pub async fn click_expecting(&self, css: &str, then: &str) -> Result<Element> {
+        self.click(css).await?;
+        if let Ok(el) = self.wait_for_within(then, Duration::from_secs(5)).await {
+            return Ok(el);
+        }
+        eprintln!("`{then}` did not follow a click on `{css}` within 5 s: clicking again");
+        self.click(css).await?;
+        self.wait_for(then).await
+    }
+
     /// Replace the text of the input matching `css` by typing `text` (keys such as
     /// [`fantoccini::key::Key::Enter`] may be appended).
     pub async fn fill(&self, css: &str, text: &str) -> Result<()> {

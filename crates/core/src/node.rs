@@ -238,7 +238,8 @@ impl ClinicNode {
                     name: who.clone(),
                     received: r.applied as u64,
                     incoming: r.incoming as u64,
-                    bytes_in: r.bytes_in,
+                    // Attachments' content counts too: a large file keeps the bar moving.
+                    bytes_in: r.bytes_in + r.attachment_bytes,
                     bytes_out: r.bytes_out,
                 });
             }

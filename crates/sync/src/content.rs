@@ -220,7 +220,14 @@ impl Content {
     ) -> Fetched {
         let mut out = Fetched::default();
         for hash in wanted {
-            match self.fetch_one(conn, *hash, store).await {
+            // Bytes of this file so far, reported as they arrive (a large file moves the bar).
+            let done = out.clone();
+            let partial = |n: u64| {
+                let mut now = done.clone();
+                now.bytes += n;
+                each(&now);
+            };
+            match self.fetch_one(conn, *hash, store, &partial).await {
                 Ok(bytes) => {
                     out.kept += 1;
                     out.bytes += bytes;
@@ -240,6 +247,7 @@ impl Content {
         conn: &Connection,
         hash: Hash,
         store: &Arc<dyn Store>,
+        partial: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<u64, String> {
         let tag = tag_for(&hash);
         // The tag keeps a partial transfer across restarts until the content is in the vault.
@@ -257,6 +265,7 @@ impl Content {
             use futures_lite::StreamExt;
             match progress.next().await {
                 Some(GetProgressItem::Progress(n)) => {
+                    partial(n);
                     if n >= committed + COMMIT_EVERY {
                         committed = n;
                         let _ = self.cache.sync_db().await;

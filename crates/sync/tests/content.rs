@@ -110,11 +110,22 @@ async fn content_follows_a_sync_both_ways_and_only_what_is_shared() {
     let h_from_b = b.store.add_content(&from_b);
     a.store.want_content(h_from_b);
 
+    // Progress counts the content as it arrives, not only when a file is done.
+    let seen = std::sync::Mutex::new(Vec::new());
     let r = b
         .node
-        .sync_with(a.node.id(), &a.node.addrs())
+        .sync_with_progress(a.node.id(), &a.node.addrs(), &|r| {
+            seen.lock().unwrap().push(r.attachment_bytes);
+        })
         .await
         .unwrap();
+    let seen = seen.into_inner().unwrap();
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "only grows");
+    assert!(
+        seen.iter().any(|&n| n > 0 && n < shared.len() as u64),
+        "a part of the file was reported: {:?}",
+        seen.iter().filter(|&&n| n > 0).take(5).collect::<Vec<_>>()
+    );
     assert_eq!(r.attachments, 1, "{r:?}");
     assert_eq!(
         r.attachments_missing, 1,
