@@ -252,7 +252,8 @@ mod tests {
             assert_eq!(sealed.len() as u64, sealed_len(len as u64), "len {len}");
             assert!(open(&key, &sealed).unwrap() == data, "len {len}");
             assert!(seal(&key, &data) == sealed, "sealing is deterministic");
-            if len > 0 {
+            // A run of 16+ bytes: a shorter one could turn up in ciphertext by chance.
+            if len >= 16 {
                 assert!(
                     !sealed
                         .windows(len.min(32))
