@@ -410,6 +410,19 @@ impl App {
     /// Replace the text of the input matching `css` by typing `text` (keys such as
     /// [`fantoccini::key::Key::Enter`] may be appended).
     pub async fn fill(&self, css: &str, text: &str) -> Result<()> {
+        match self.fill_once(css, text).await {
+            Ok(()) => Ok(()),
+            Err(first) => {
+                // WebKitWebDriver now and then fails a keystroke with an empty error (seen once
+                // in a cold CI run, on a form that had just rendered): find the field again and
+                // type once more, saying so on stderr.
+                eprintln!("filling `{css}` failed ({first:#}): once more");
+                self.fill_once(css, text).await
+            }
+        }
+    }
+
+    async fn fill_once(&self, css: &str, text: &str) -> Result<()> {
         let el = self.wait_for(css).await?;
         el.clear()
             .await
