@@ -121,14 +121,6 @@ fn default_listen() -> SocketAddr {
 
 /// Where to bind a dialling-only endpoint: loopback when every peer address is loopback,
 /// otherwise all interfaces (any free port either way).
-fn dial_bind(peers: &[SocketAddr]) -> SocketAddr {
-    if peers.iter().all(|a| a.ip().is_loopback()) {
-        SocketAddr::from(([127, 0, 0, 1], 0))
-    } else {
-        SocketAddr::from(([0, 0, 0, 0], 0))
-    }
-}
-
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -237,7 +229,7 @@ pub(crate) fn run(
             let report = rt.block_on(async {
                 // A one-shot sync dials out: any free local port will do.
                 let (_, mdns) = h.sync_settings()?;
-                let node = start(h, dial_bind(&addrs), mdns).await?;
+                let node = start(h, NetConfig::dial_from(&addrs), mdns).await?;
                 // Served while it runs: the peer fetches the content of attachments it brought.
                 let serving = node.serve();
                 let r = node.sync_with(id, &addrs).await;

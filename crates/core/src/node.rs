@@ -155,11 +155,6 @@ impl ClinicNode {
         self.inner.node.addrs()
     }
 
-    /// The iroh node itself (joining a clinic, one-off dials).
-    pub fn node(&self) -> &Node {
-        &self.inner.node
-    }
-
     /// Reach member `id` at `addrs` from now on.
     pub fn learn(&self, id: [u8; 32], addrs: Vec<SocketAddr>) {
         lock(&self.inner.state).addrs.insert(id, addrs);
@@ -336,12 +331,7 @@ pub async fn join_clinic(
     })
     .await?;
     let (registrar, registrar_addrs) = (ticket.endpoint, ticket.addrs.clone());
-    // Loopback tickets are dialled from loopback; others from every interface.
-    let at = if registrar_addrs.iter().all(|a| a.ip().is_loopback()) {
-        SocketAddr::from(([127, 0, 0, 1], 0))
-    } else {
-        SocketAddr::from(([0, 0, 0, 0], 0))
-    };
+    let at = NetConfig::dial_from(&registrar_addrs);
     let node = Node::bind(secret, store, NetConfig::default().bind(at).mdns(mdns))
         .await
         .map_err(|e| CoreError::Network(e.to_string()))?;

@@ -106,6 +106,16 @@ impl NetConfig {
         self
     }
 
+    /// Where a node that only dials should bind to reach `peers`: loopback when they are all on
+    /// loopback, else every interface (any free port either way).
+    pub fn dial_from(peers: &[SocketAddr]) -> SocketAddr {
+        if peers.iter().all(|a| a.ip().is_loopback()) {
+            SocketAddr::from(([127, 0, 0, 1], 0))
+        } else {
+            SocketAddr::from(([0, 0, 0, 0], 0))
+        }
+    }
+
     /// Parse a relay URL (`https://relay.example.org`), with a message that says what is wrong.
     pub fn parse_relay(url: &str) -> Result<iroh::RelayUrl, NetError> {
         let bad =

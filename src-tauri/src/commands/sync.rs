@@ -429,15 +429,11 @@ pub async fn sync_now(session: Shared<'_>, peer: Option<String>) -> Reply<Vec<Pe
     let (node, temporary) = match running {
         Some(n) => (n, false),
         None => {
-            let any = if typed
-                .as_ref()
-                .is_none_or(|(_, a)| a.iter().all(|a| a.ip().is_loopback()))
-            {
-                SocketAddr::from(([127, 0, 0, 1], 0))
-            } else {
-                SocketAddr::from(([0, 0, 0, 0], 0))
-            };
-            (start(&session, any).await?, true)
+            let typed_addrs = typed.as_ref().map_or(&[][..], |(_, a)| &a[..]);
+            (
+                start(&session, NetConfig::dial_from(typed_addrs)).await?,
+                true,
+            )
         }
     };
     if let Some((id, addrs)) = typed {
